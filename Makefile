@@ -1,0 +1,49 @@
+# The MLM Book: two commands do everything on a fresh machine.
+#   make book   builds the executed book to _build/html (strict: warnings are errors)
+#   make test   runs the unit tests and re-executes every notebook with nbval
+# Each one creates or updates the virtual environment in $(VENV) first.
+
+VENV ?= .venv
+PYTHON ?= python3
+TORCH_VERSION ?= 2.13.0
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE ?= 1
+export HF_DATASETS_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+export PYTHONHASHSEED ?= 0
+export MPLBACKEND ?= Agg
+NBVAL := --nbval --nbval-sanitize-with nbval_sanitize.cfg
+
+.PHONY: book test unit notebooks execute clean-book env
+
+env: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml scripts/install_torch.sh
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	bash scripts/install_torch.sh $(PY) $(TORCH_VERSION)
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	@echo "The book is in _build/html/index.html"
+
+test: $(STAMP)
+	$(PY) -m pytest $(NBVAL) -q tests book
+
+unit: $(STAMP)
+	$(PY) -m pytest -q tests
+
+notebooks: $(STAMP)
+	$(PY) -m pytest $(NBVAL) -q book
+
+# Re-execute notebooks in place and store their outputs: make execute NB=book/02_masking.ipynb
+NB ?= $(wildcard book/[0-9]*.ipynb)
+execute: $(STAMP)
+	for nb in $(NB); do (cd $$(dirname $$nb) && ../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace $$(basename $$nb)) || exit 1; done
+
+clean-book:
+	rm -rf _build
