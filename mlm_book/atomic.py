@@ -1,0 +1,86 @@
+"""Write files atomically: to a temporary file in the same directory, then rename it.
+
+``os.replace`` within one directory is atomic on POSIX and Windows, so a reader (or a run
+restarted after a crash) sees either the old file or the new one, never half of one.
+Tensors go to ``safetensors`` (no pickle), everything else to JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import save as save_safetensors_bytes
+
+
+def write_bytes_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    Args:
+        path: destination; its directory must exist.
+        data: the whole content.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomically(path: Path, data: Any) -> None:
+    """Write ``data`` as indented, key-sorted JSON (UTF-8), atomically.
+
+    Args:
+        path: destination file.
+        data: anything ``json.dumps`` accepts.
+    """
+    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    write_bytes_atomically(path, text.encode("utf-8"))
+
+
+def write_safetensors_atomically(
+    path: Path, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str] | None = None
+) -> None:
+    """Write tensors to a ``.safetensors`` file, atomically.
+
+    Args:
+        path: destination file.
+        tensors: names mapped to tensors (made contiguous on the CPU; they must not share memory).
+        metadata: optional string-to-string header entries.
+    """
+    ready = {name: t.detach().to("cpu").contiguous() for name, t in tensors.items()}
+    data = save_safetensors_bytes(ready, metadata=dict(metadata) if metadata else None)
+    write_bytes_atomically(path, data)
+
+
+def read_json(path: Path) -> Any:
+    """Read a JSON file, with errors that name the file.
+
+    Args:
+        path: the file.
+
+    Returns:
+        The parsed value.
+
+    Raises:
+        FileNotFoundError: if ``path`` does not exist.
+        ValueError: if it is not valid UTF-8 JSON.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path} is not valid JSON ({error}); the file is corrupt") from error
