@@ -1,0 +1,249 @@
+"""How to train: one frozen, JSON-serialisable record of every training choice.
+
+A ``TrainConfig`` fixes the data (corpus, sequence length, packing, masking), the optimisation
+(batch size, learning-rate schedule, AdamW, clipping, accumulation), the numerics (precision,
+``torch.compile``), evaluation and checkpointing, and the seed. Named presets pair with the
+model presets of ``ModelConfig`` (``"tiny"`` trains on a laptop CPU in minutes); vary one with
+``dataclasses.replace``. ``batch_size`` counts the sequences of one optimizer step over every
+process and micro-batch, so the same config gives the same training on one CPU, with gradient
+accumulation, or on several GPUs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from mlm_book.masking import MaskingConfig
+from mlm_book.schedule import DECAY_KINDS, DecayKind
+
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
+PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16", "fp16")
+PRESET_NAMES: tuple[str, ...] = ("tiny", "bert-base")
+RESUMABLE_CHANGES: frozenset[str] = frozenset(
+    {"steps", "eval_every", "save_every", "log_every", "precision", "compile"}
+)
+"""Fields a resumed run may change; every other field must equal the saved run's."""
+
+_POSITIVE_INTS = ("steps", "batch_size", "grad_accum", "seq_len", "eval_every", "log_every")
+_NON_NEGATIVE_INTS = ("eval_sequences", "probes_per_category", "save_every")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every choice of a training run except the model's shape (see ``ModelConfig``).
+
+    Attributes:
+        corpus: ``"builtin"``, a local path or ``"hub:NAME"`` (see ``corpus.load_corpus``).
+        steps: optimizer steps of the whole run.
+        batch_size: sequences per optimizer step, summed over processes and micro-batches.
+        grad_accum: micro-batches each process accumulates before a step.
+        seq_len: tokens per sequence, ``[CLS]`` and ``[SEP]`` included (at most the model's
+            ``max_len``).
+        packing: True packs the token stream into full blocks of ``seq_len`` (no padding);
+            False keeps one paragraph per sequence, padded, in batches of similar length.
+        masking: how tokens are selected and corrupted.
+        lr: peak learning rate.
+        warmup_ratio: fraction of ``steps`` spent warming up linearly from 0 to ``lr``, so
+            that changing ``steps`` keeps the shape of the schedule.
+        decay: ``"linear"``, ``"cosine"`` or ``"constant"`` after the warmup.
+        final_lr_ratio: the learning rate at the last step, as a fraction of ``lr``.
+        weight_decay: AdamW's decoupled weight decay (not applied to biases and LayerNorm).
+        betas: AdamW's moment decay rates.
+        eps: AdamW's epsilon.
+        grad_clip: largest global gradient norm; 0 turns clipping off.
+        eval_every: evaluate (and save, if ``save_every`` is 0) every this many steps.
+        eval_sequences: validation sequences, masked once, for every evaluation.
+        probes_per_category: probe sentences per category on the built-in corpus; 0 = none.
+        save_every: steps between checkpoints; 0 saves at each evaluation.
+        log_every: steps between history records of the training loss and accuracy.
+        precision: ``"auto"`` (bf16 autocast on a GPU that supports it, else fp32),
+            ``"fp32"``, ``"bf16"`` or ``"fp16"`` (GPU only, with a gradient scaler).
+        compile: wrap the model in ``torch.compile``.
+        seed: seeds the model's initialisation, the data order and the masking.
+    """
+
+    corpus: str = "builtin"
+    steps: int = 1000
+    batch_size: int = 32
+    grad_accum: int = 1
+    seq_len: int = 128
+    packing: bool = True
+    masking: MaskingConfig = field(default_factory=MaskingConfig)
+    lr: float = 1e-3
+    warmup_ratio: float = 0.1
+    decay: DecayKind = "linear"
+    final_lr_ratio: float = 0.0
+    weight_decay: float = 0.01
+    betas: tuple[float, float] = (0.9, 0.98)
+    eps: float = 1e-6
+    grad_clip: float = 1.0
+    eval_every: int = 100
+    eval_sequences: int = 256
+    probes_per_category: int = 50
+    save_every: int = 0
+    log_every: int = 10
+    precision: Precision = "auto"
+    compile: bool = False
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in _POSITIVE_INTS + _NON_NEGATIVE_INTS + ("seed",):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"TrainConfig.{name} must be a whole number, got {value!r}")
+        for name in _POSITIVE_INTS:
+            if getattr(self, name) < 1:
+                raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
+        for name in _NON_NEGATIVE_INTS:
+            if getattr(self, name) < 0:
+                raise ValueError(f"TrainConfig.{name} must be >= 0, got {getattr(self, name)}")
+        object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
+        self._check_choices()
+        self._check_numbers()
+
+    def _check_choices(self) -> None:
+        if not isinstance(self.corpus, str) or not self.corpus.strip():
+            raise ValueError(f"TrainConfig.corpus must name a corpus, got {self.corpus!r}; try 'builtin'")
+        if not isinstance(self.masking, MaskingConfig):
+            raise ValueError(f"TrainConfig.masking must be a MaskingConfig, got {type(self.masking).__name__}")
+        if self.decay not in DECAY_KINDS:
+            raise ValueError(f"TrainConfig.decay must be one of {DECAY_KINDS}, got {self.decay!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"TrainConfig.precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if self.seq_len < 8:
+            raise ValueError(f"TrainConfig.seq_len must be at least 8 tokens, got {self.seq_len}")
+        if self.batch_size % self.grad_accum:
+            raise ValueError(
+                f"TrainConfig.batch_size={self.batch_size} is not divisible by grad_accum={self.grad_accum}; "
+                "each micro-batch must hold the same number of sequences"
+            )
+
+    def _check_numbers(self) -> None:
+        if not self.lr > 0:
+            raise ValueError(f"TrainConfig.lr must be positive, got {self.lr!r}")
+        if not 0.0 <= self.warmup_ratio <= 1.0:
+            raise ValueError(f"TrainConfig.warmup_ratio must be in [0, 1], got {self.warmup_ratio!r}; try 0.1")
+        if not 0.0 <= self.final_lr_ratio <= 1.0:
+            raise ValueError(f"TrainConfig.final_lr_ratio must be in [0, 1], got {self.final_lr_ratio!r}")
+        if not self.weight_decay >= 0 or not self.grad_clip >= 0:
+            raise ValueError(
+                f"TrainConfig.weight_decay and grad_clip must be >= 0, got {self.weight_decay!r} "
+                f"and {self.grad_clip!r}"
+            )
+        if len(self.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.betas):
+            raise ValueError(f"TrainConfig.betas must be two numbers in [0, 1), got {self.betas!r}")
+        if not self.eps > 0:
+            raise ValueError(f"TrainConfig.eps must be positive, got {self.eps!r}")
+
+    @property
+    def warmup_steps(self) -> int:
+        """Steps of linear warmup, ``round(warmup_ratio * steps)``."""
+        return round(self.warmup_ratio * self.steps)
+
+    def micro_batch_size(self, world_size: int = 1) -> int:
+        """Sequences in one forward pass of one process.
+
+        Args:
+            world_size: number of data-parallel processes.
+
+        Returns:
+            ``batch_size // (grad_accum * world_size)``.
+        """
+        parts = self.grad_accum * world_size
+        if self.batch_size % parts:
+            raise ValueError(
+                f"batch_size={self.batch_size} is not divisible by grad_accum * processes = "
+                f"{self.grad_accum} * {world_size}; choose a batch size that is"
+            )
+        return self.batch_size // parts
+
+    @classmethod
+    def tiny(cls, **overrides: Any) -> TrainConfig:
+        """The CPU preset for ``ModelConfig.tiny()``: a few minutes on a 2-core laptop CPU."""
+        return dataclasses.replace(cls(), **overrides)
+
+    @classmethod
+    def bert_base(cls, **overrides: Any) -> TrainConfig:
+        """A GPU preset for ``ModelConfig.bert_base()`` (RoBERTa-style: long, large batches)."""
+        base = cls(
+            steps=100_000, batch_size=256, seq_len=512, lr=4e-4, warmup_ratio=0.06, eval_every=2000,
+            eval_sequences=1024, log_every=100,
+        )
+        return dataclasses.replace(base, **overrides)
+
+    @classmethod
+    def from_preset(cls, name: str, **overrides: Any) -> TrainConfig:
+        """Return a named preset (one of ``PRESET_NAMES``), with some fields replaced.
+
+        Args:
+            name: ``"tiny"`` or ``"bert-base"``.
+            **overrides: fields to change, e.g. ``steps=50``.
+
+        Returns:
+            The preset's config with ``overrides`` applied (and validated).
+        """
+        if name == "tiny":
+            return cls.tiny(**overrides)
+        if name == "bert-base":
+            return cls.bert_base(**overrides)
+        raise ValueError(f"unknown training preset {name!r}; choose one of {', '.join(PRESET_NAMES)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as a plain, JSON-ready dict (``masking`` as a nested dict)."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        values["masking"] = self.masking.to_dict()
+        values["betas"] = list(self.betas)
+        return values
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Build a config from ``to_dict()`` output; unknown keys are an error, missing ones default.
+
+        Args:
+            data: field names mapped to values.
+
+        Returns:
+            The validated config.
+        """
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown TrainConfig field(s) {unknown}; known fields are {sorted(known)}")
+        values = dict(data)
+        if "masking" in values and isinstance(values["masking"], dict):
+            masking_fields = {f.name for f in dataclasses.fields(MaskingConfig)}
+            bad = sorted(set(values["masking"]) - masking_fields)
+            if bad:
+                raise ValueError(f"unknown MaskingConfig field(s) {bad}; known fields are {sorted(masking_fields)}")
+            values["masking"] = MaskingConfig(**values["masking"])
+        return cls(**values)
+
+    def to_json(self) -> str:
+        """Return the config as an indented JSON string."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> TrainConfig:
+        """Parse a config from ``to_json()`` output.
+
+        Args:
+            text: a JSON object of config fields.
+
+        Returns:
+            The validated config.
+        """
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"TrainConfig JSON is not valid JSON: {error}") from error
+        if not isinstance(data, dict):
+            raise ValueError(f"TrainConfig JSON must be an object of fields, got {type(data).__name__}")
+        return cls.from_dict(data)
+
+    def differences(self, other: TrainConfig) -> dict[str, tuple[Any, Any]]:
+        """Return the fields whose values differ, as ``{name: (self's value, other's value)}``."""
+        mine, theirs = self.to_dict(), other.to_dict()
+        return {name: (mine[name], theirs[name]) for name in sorted(mine) if mine[name] != theirs[name]}
