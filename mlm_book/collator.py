@@ -1,10 +1,12 @@
 """The masking collator: pad a list of encoded examples into a batch and mask it.
 
 Use it as a ``DataLoader`` ``collate_fn``. It returns the keys of transformers'
-``DataCollatorForLanguageModeling`` (``input_ids``, ``attention_mask``, ``labels``) plus
-``masked_positions``: the flat indices, in the row-major ``(B * T)`` order, of the positions
-where ``labels != -100``. A model can gather its hidden states there, ``h.view(B * T, d)
-[masked_positions]``, and run the vocabulary projection on those ~15% of positions only.
+``DataCollatorForLanguageModeling``: ``input_ids``, ``attention_mask`` and ``labels``, which
+hold -100 except at the selected positions. That is all a model needs to predict only there:
+the positions are ``labels != -100`` (``MLMModel`` gathers them itself and runs its vocabulary
+projection on those ~15% of positions only). On request (``return_masked_positions=True``)
+the batch also holds ``masked_positions``: the same positions as flat indices in row-major
+``(B * T)`` order, ``(labels.flatten() != -100).nonzero()``, for a model that wants them given.
 
 Dynamic masking (default) draws a fresh mask every time a batch is built. Static masking
 gives every example the same mask forever, as BERT's original data pipeline did: the mask of
@@ -94,8 +96,8 @@ class MaskingCollator:
         generator: a ``torch.Generator`` or an int seed. Dynamic masking draws from it; static
             masking uses its seed (``initial_seed()``) as the base of per-example seeds.
         pad_to_multiple_of: if set, pad the length up to a multiple of it.
-        return_masked_positions: add ``masked_positions`` to the batch (turn off to feed the
-            batch as ``**kwargs`` to a model that does not accept it).
+        return_masked_positions: add ``masked_positions`` to the batch (off by default, so that
+            ``model(**batch)`` works with models that take only the transformers keys).
     """
 
     def __init__(
@@ -108,7 +110,7 @@ class MaskingCollator:
         special_ids: Iterable[int] = tuple(range(len(SPECIAL_TOKENS))),
         generator: torch.Generator | int = 0,
         pad_to_multiple_of: int | None = None,
-        return_masked_positions: bool = True,
+        return_masked_positions: bool = False,
     ) -> None:
         self.config = config if config is not None else MaskingConfig()
         self.special_ids = tuple(sorted({int(i) for i in special_ids}))
@@ -136,7 +138,7 @@ class MaskingCollator:
         Returns:
             ``input_ids`` ``(B, T)`` long (masked), ``attention_mask`` ``(B, T)`` long (1 at
             real tokens), ``labels`` ``(B, T)`` long (-100 except at selected positions), and
-            ``masked_positions`` ``(N,)`` long (flat indices of the selected positions).
+            if asked for, ``masked_positions`` ``(N,)`` long (flat indices of those positions).
         """
         if len(examples) == 0:
             raise ValueError("cannot collate an empty list of examples; the batch needs at least one")

@@ -44,7 +44,7 @@ def collator(config: MaskingConfig | None = None, seed: int = 0, **kwargs) -> Ma
 def test_pads_and_returns_the_transformers_keys():
     batch = collator(MaskingConfig(mask_prob=0.5))(examples(5))
     lengths = [len(e["input_ids"]) for e in examples(5)]
-    assert list(batch) == ["input_ids", "attention_mask", "labels", "masked_positions"]
+    assert list(batch) == ["input_ids", "attention_mask", "labels"]
     assert batch["input_ids"].shape == (5, max(lengths)) and batch["input_ids"].dtype == torch.long
     assert batch["attention_mask"].sum(1).tolist() == lengths
     padding = batch["attention_mask"] == 0
@@ -56,12 +56,13 @@ def test_pads_and_returns_the_transformers_keys():
     assert not selected[torch.isin(originals, torch.tensor([CLS_ID, SEP_ID, PAD_ID]))].any()
 
 
-def test_masked_positions_index_the_labels():
-    batch = collator(MaskingConfig(mask_prob=0.3))(examples(7))
+@pytest.mark.parametrize("static", [False, True])
+def test_masked_positions_index_the_labels(static):
+    batch = collator(MaskingConfig(mask_prob=0.3, static=static), return_masked_positions=True)(examples(7))
     flat = batch["labels"].flatten()
     assert torch.equal(batch["masked_positions"], (flat != IGNORE_INDEX).nonzero().squeeze(1))
     assert (flat[batch["masked_positions"]] != IGNORE_INDEX).all() and len(batch["masked_positions"]) > 0
-    assert "masked_positions" not in collator(return_masked_positions=False)(examples(3))
+    assert "masked_positions" not in collator()(examples(3))
 
 
 def test_accepts_lists_tensors_and_bare_sequences_without_modifying_them():
@@ -241,7 +242,7 @@ def test_agrees_with_transformers_collator_statistics():
     originals = [ours._pad([{"input_ids": torch.tensor(d["input_ids"])} for d in data], None)["input_ids"]] * 80
     theirs, mine = rates(theirs_batches, originals), rates(ours_batches, originals)
     assert theirs_batches[0]["input_ids"].shape == ours_batches[0]["input_ids"].shape
-    assert set(theirs_batches[0]) <= set(ours_batches[0])
+    assert set(theirs_batches[0]) == set(ours_batches[0])  # the same keys: a drop-in replacement
     n_tokens = theirs["n"] / 0.15
     assert abs(theirs["selected"] - mine["selected"]) < 4.5 * math.sqrt(2 * 0.15 * 0.85 / n_tokens)
     for key, target in (("mask", 0.8), ("random", 0.1), ("keep", 0.1)):
