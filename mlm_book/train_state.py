@@ -3,7 +3,9 @@
 Resuming must reproduce an uninterrupted run bit for bit on a CPU, so a checkpoint holds
 everything the next step depends on: AdamW's moments, the scheduler's step, the data position
 (epoch and batches consumed), the state of the data-order generator at the start of the epoch,
-the masking generator, and torch's global generator (dropout). Tensors go to
+and the masking generator. (Dropout draws from torch's global generator, which the training
+loop seeds afresh at every step from the run's seed and the step, so it needs no saving.)
+Tensors go to
 ``train_state.safetensors`` and everything else to ``train_state.json``, where each tensor
 appears as ``{"__tensor__": name}``: loading never unpickles anything.
 """
@@ -37,8 +39,6 @@ class TrainState:
         tokens_seen: non-padding tokens trained on so far, over all processes.
         order_state: ``torch.Generator`` state (uint8) that drew this epoch's data order.
         masking_state: ``torch.Generator`` state (uint8) of the masking generator now.
-        torch_rng_state: torch's global CPU generator state (dropout draws from it).
-        cuda_rng_states: the global generator state of every CUDA device (empty on a CPU).
     """
 
     step: int
@@ -47,8 +47,6 @@ class TrainState:
     tokens_seen: int
     order_state: torch.Tensor
     masking_state: torch.Tensor
-    torch_rng_state: torch.Tensor
-    cuda_rng_states: tuple[torch.Tensor, ...] = ()
 
 
 def _split(value: Any, name: str, tensors: dict[str, torch.Tensor]) -> Any:
@@ -109,16 +107,7 @@ def save_train_state(
         "epoch": state.epoch,
         "batch_in_epoch": state.batch_in_epoch,
         "tokens_seen": state.tokens_seen,
-        "rng": _split(
-            {
-                "order": state.order_state,
-                "masking": state.masking_state,
-                "torch": state.torch_rng_state,
-                "cuda": list(state.cuda_rng_states),
-            },
-            "rng",
-            tensors,
-        ),
+        "rng": _split({"order": state.order_state, "masking": state.masking_state}, "rng", tensors),
         "optimizer": _split(optimizer.state_dict(), "optimizer", tensors),
         "scheduler": _split(scheduler.state_dict(), "scheduler", tensors),
         "scaler": _split(scaler.state_dict(), "scaler", tensors) if scaler is not None else None,
@@ -217,6 +206,4 @@ def load_train_state(
         tokens_seen=int(body["tokens_seen"]),
         order_state=rng["order"],
         masking_state=rng["masking"],
-        torch_rng_state=rng["torch"],
-        cuda_rng_states=tuple(rng["cuda"]),
     )
