@@ -72,32 +72,40 @@ def _body_sentence(w: Writer, cast: list[Character], introduced: list[Character]
     pending = [c for c in cast if c not in introduced]
     someone = w.rng.choice(introduced)
     roll = w.rng.below(100)
-    if pending and roll < 30:
+    if pending and roll < 28:
         sentences.meet(w, someone, pending[0])
         introduced.append(pending[0])
         if w.rng.chance(0.7):
             (sentences.intro if w.rng.chance(0.5) else sentences.fact)(w, pending[0])
-    elif roll < 46:
-        sentences.fact(w, someone)
     elif roll < 62:
-        sentences.action(w, someone, introduced)
-    elif roll < 68:
-        sentences.pet_action(w, someone)
-    elif roll < 74 and len(introduced) > 1:
+        _character_sentence(w, someone, introduced)
+    elif roll < 68 and len(introduced) > 1:
         other = w.rng.pick_other(introduced, someone)
         (sentences.together if w.rng.chance(0.5) else sentences.give)(w, someone, other)
-    elif roll < 80:
-        generic.reported(w, someone)
-    elif roll < 86:
-        generic.agreement(w)
-    elif roll < 90:
-        generic.there_is(w)
-    elif roll < 94:
-        generic.comparison(w)
-    elif roll < 97:
-        generic.count_sentence(w)
     else:
-        generic.superlative(w)
+        _GENERIC[w.rng.weighted(range(len(_GENERIC)), _GENERIC_CUMULATIVE)](w, someone)
+
+
+def _character_sentence(w: Writer, someone: Character, introduced: list[Character]) -> None:
+    roll = w.rng.below(100)
+    if roll < 40:
+        sentences.fact(w, someone)
+    elif roll < 78:
+        sentences.action(w, someone, introduced)
+    elif roll < 88:
+        sentences.feeling(w, someone)
+    else:
+        sentences.pet_action(w, someone)
+
+
+_GENERIC = (
+    generic.reported, lambda w, c: generic.agreement(w), lambda w, c: generic.animal_scene(w),
+    lambda w, c: generic.there_is(w), lambda w, c: generic.comparison(w),
+    lambda w, c: generic.compare_things(w), lambda w, c: generic.count_sentence(w),
+    lambda w, c: generic.superlative(w),
+)
+_GENERIC_WEIGHTS = (5, 7, 6, 3, 3, 3, 2, 2)
+_GENERIC_CUMULATIVE = tuple(sum(_GENERIC_WEIGHTS[: i + 1]) for i in range(len(_GENERIC_WEIGHTS)))
 
 
 def _write_paragraph(seed: int, index: int, world_seed: int) -> Writer:
@@ -108,7 +116,7 @@ def _write_paragraph(seed: int, index: int, world_seed: int) -> Writer:
         generic.weather(w, cast[0].town)
     (sentences.intro if w.rng.chance(0.85) else sentences.fact)(w, cast[0])
     introduced = [cast[0]]
-    for _ in range(w.rng.between(3, 7)):
+    for _ in range(w.rng.between(3, 8)):
         _body_sentence(w, cast, introduced)
     return w
 

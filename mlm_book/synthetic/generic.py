@@ -12,7 +12,7 @@ Comparisons between animals follow their real sizes, so ``bigger``/``smaller`` i
 from __future__ import annotations
 
 from mlm_book.synthetic.phrases import NUMBER_WORDS, Writer
-from mlm_book.synthetic.sentences import ADJECTIVE_CLASS, place_tail
+from mlm_book.synthetic.sentences import ADJECTIVE_CLASS, comparative, place_tail
 from mlm_book.synthetic.world import Character
 
 SUBJECT_CLASSES = ("thing", "animal", "people", "job", "food", "readable", "plant", "car", "building")
@@ -41,9 +41,7 @@ def attractor_subject(w: Writer) -> tuple[str, bool]:
 
 def _relative_subject(w: Writer) -> tuple[str, bool]:
     """``the cake that the children baked`` or ``the teachers who read the letter``."""
-    frame = w.rng.choice(w.lex.transitive)
-    while frame.object == "person":
-        frame = w.rng.choice(w.lex.transitive)
+    frame = w.frame(("person", "animate", "animal"), person_object=False)
     subject_class = "person" if frame.subject == "person" else w.rng.choice(("person", "animal"))
     if frame.subject == "animal":
         subject_class = "animal"
@@ -71,7 +69,10 @@ def agreement(w: Writer, embedded: bool = False) -> None:
     noun_class, plural = attractor_subject(w)
     past = w.rng.chance(0.5)
     animate = noun_class in ("animal", "people", "job", "person")
-    if animate and w.rng.chance(0.5):
+    if w.rng.chance(0.1):
+        w.add(w.rng.choice(("will", "must", "might", "can")), "AUX"), w.add("be", "AUX")
+        w.add(w.adjective(ADJECTIVE_CLASS.get(noun_class, "thing")), "ADJ")
+    elif animate and w.rng.chance(0.5):
         verbs = w.lex.intransitive["person" if noun_class != "animal" else "animate"]
         w.verb_group(w.rng.choice(verbs), plural, ("present", "past", "progressive", "perfect")[w.rng.below(4)])
     elif w.rng.chance(0.2):
@@ -89,12 +90,10 @@ def there_is(w: Writer) -> None:
     """Existential sentence with a number: ``There were seven apples in the basket.``"""
     w.begin()
     w.add("there", "PRON")
-    plural = w.rng.chance(0.6)
-    w.copula(plural, w.rng.chance(0.5))
     noun_class = w.rng.choice(("food", "thing", "animal", "readable", "people", "plant"))
     lemma = w.rng.choice(w.lex.classes[noun_class])
-    if lemma not in w.lex.plurals:
-        plural = False
+    plural = w.rng.chance(0.6) and lemma in w.lex.plurals
+    w.copula(plural, w.rng.chance(0.5))
     adj = w.adjective(ADJECTIVE_CLASS.get(noun_class, "thing")) if w.rng.chance(0.3) else None
     if plural and w.rng.chance(0.3):
         w.add(str(w.rng.between(13, 99)), "NUM")
@@ -128,13 +127,46 @@ def superlative(w: Writer) -> None:
     """``The children chose the cheapest kite in the shop.``"""
     w.begin()
     w.random_np("person", "person", w.rng.chance(0.5), "the", 0.3)
-    w.add(w.rng.choice(("chose", "bought", "wanted", "found")), "VERB")
-    adj = w.rng.choice(w.lex.adjectives["thing"])
-    while adj not in w.lex.graded:
-        adj = w.rng.choice(w.lex.adjectives["thing"])
-    w.add("the", "DET"), w.add(w.lex.graded[adj][1], "ADJ")
-    w.random_np("thing", "thing", False, "", 0.0)
+    w.add(w.rng.choice(("chose", "bought", "wanted", "found", "saw", "liked")), "VERB")
+    noun_class = w.rng.choice(("thing", "food", "animal", "readable", "plant", "clothing", "car"))
+    adj_class = ADJECTIVE_CLASS.get(noun_class, "thing")
+    adj = w.rng.choice(w.lex.gradable[adj_class])
+    w.add("the", "DET")
+    if adj in w.lex.graded:
+        w.add(w.lex.graded[adj][1], "ADJ")
+    else:
+        w.add("most", "ADV"), w.add(adj, "ADJ")
+    w.random_np(noun_class, adj_class, False, "", 0.0)
     w.add("in", "ADP"), w.random_np("place", "place", False, "the", 0.0)
+    w.end()
+
+
+def compare_things(w: Writer) -> None:
+    """``The red box is heavier than the basket.`` (things, foods or plants)."""
+    w.begin()
+    noun_class = w.rng.choice(("thing", "food", "plant", "readable", "clothing", "car", "building"))
+    adj_class = ADJECTIVE_CLASS.get(noun_class, "thing")
+    plural = w.random_np(noun_class, adj_class, w.rng.chance(0.4), "the", 0.3)
+    w.copula(plural, w.rng.chance(0.5))
+    comparative(w, w.rng.choice(w.lex.gradable[adj_class]))
+    w.add("than", "ADP")
+    w.random_np(noun_class, adj_class, w.rng.chance(0.4), "the", 0.2)
+    w.end()
+
+
+def animal_scene(w: Writer) -> None:
+    """An animal does what its kind can do: ``The owls near the barn were hooting.``"""
+    w.begin()
+    lemma = w.rng.choice(w.lex.classes["animal"])
+    plural = w.rng.chance(0.4)
+    adj = w.adjective("animal") if w.rng.chance(0.3) else None
+    w.noun_phrase(lemma, plural, w.rng.choice(("the", "a")), adj)
+    if w.rng.chance(0.3):
+        w.add(w.rng.choice(PREPOSITIONS[:4]), "ADP")
+        w.random_np(w.rng.choice(ATTRACTOR_CLASSES), "thing", not plural, "the", 0.3)
+    tense = w.rng.choice(("present", "past", "past", "progressive", "past_progressive", "perfect", "modal"))
+    w.verb_group(w.rng.choice(w.lex.animal_verbs[lemma]), plural, tense)
+    place_tail(w, 0.5)
     w.end()
 
 
@@ -168,7 +200,8 @@ def reported(w: Writer, c: Character) -> None:
     """A character says or thinks a clause: ``Anna said that the keys near the box were old.``"""
     w.begin()
     w.mention(c)
-    w.add(w.rng.choice(("said", "thought", "knew", "heard", "believed", "noticed")), "VERB")
+    verb = w.rng.choice(("say", "think", "know", "believe", "hope", "hear", "notice"))
+    w.verb_group(verb, False, w.rng.choice(("past", "past", "present", "perfect", "modal", "negative")))
     w.add("that", "SCONJ")
     agreement(w, embedded=True)
     w.end()

@@ -40,7 +40,7 @@ IRREGULAR_VERBS: dict[str, tuple[str, str]] = {  # base: (past, past participle)
     "cut": ("cut", "cut"), "put": ("put", "put"), "forget": ("forgot", "forgotten"),
     "draw": ("drew", "drawn"), "dig": ("dug", "dug"), "win": ("won", "won"),
     "spend": ("spent", "spent"), "bite": ("bit", "bitten"), "get": ("got", "got"),
-    "freeze": ("froze", "frozen"), "pay": ("paid", "paid"),
+    "freeze": ("froze", "frozen"), "pay": ("paid", "paid"), "feel": ("felt", "felt"),
     "lay": ("laid", "laid"), "stand": ("stood", "stood"), "fall": ("fell", "fallen"),
     "wake": ("woke", "woken"), "begin": ("began", "begun"), "light": ("lit", "lit"),
 }

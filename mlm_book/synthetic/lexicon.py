@@ -45,10 +45,13 @@ class Lexicon:
         sizes: animal lemma -> size from 1 (tiny) to 6 (huge).
         verbs: verb lemma -> its :class:`VerbForms`.
         transitive: every (verb, subject class, object class) frame.
+        frame_groups: the frames by line of the word list (one subject and object class
+            each), most common verb first.
         intransitive: subject class -> verbs that need no object.
         animal_verbs: animal lemma -> intransitive verbs it can be the subject of.
         adjectives: noun class -> adjectives that can describe it.
         graded: adjective -> (comparative, superlative), for ``-er``/``-est`` adjectives.
+        gradable: noun class -> its adjectives that compare (by suffix or with ``more``).
         female_names, male_names, towns: proper nouns for the world.
     """
 
@@ -57,10 +60,12 @@ class Lexicon:
     sizes: dict[str, int]
     verbs: dict[str, VerbForms]
     transitive: tuple[Frame, ...]
+    frame_groups: tuple[tuple[Frame, ...], ...]
     intransitive: dict[str, tuple[str, ...]]
     animal_verbs: dict[str, tuple[str, ...]]
     adjectives: dict[str, tuple[str, ...]]
     graded: dict[str, tuple[str, str]]
+    gradable: dict[str, tuple[str, ...]]
     female_names: tuple[str, ...]
     male_names: tuple[str, ...]
     towns: tuple[str, ...]
@@ -125,19 +130,19 @@ def _verb_forms(verb: str) -> VerbForms:
     )
 
 
-def _frames() -> tuple[tuple[Frame, ...], dict[str, tuple[str, ...]]]:
-    transitive = []
+def _frames() -> tuple[tuple[tuple[Frame, ...], ...], dict[str, tuple[str, ...]]]:
+    groups = []
     for line in words.TRANSITIVE.splitlines():
         head, verbs = line.split(":")
         obj, subject = head.split()
-        transitive += [Frame(verb, subject, obj) for verb in verbs.split()]
+        groups.append(tuple(Frame(verb, subject, obj) for verb in verbs.split()))
     intransitive: dict[str, list[str]] = {}
     for line in words.INTRANSITIVE.splitlines():
         subject, verbs = line.split(":")
         intransitive.setdefault(subject.strip(), []).extend(verbs.split())
     for sound in words.SOUNDS.split():
         intransitive[sound] = [sound]
-    return tuple(transitive), {k: _unique(v) for k, v in intransitive.items()}
+    return tuple(groups), {k: _unique(v) for k, v in intransitive.items()}
 
 
 def _adjectives() -> dict[str, tuple[str, ...]]:
@@ -146,9 +151,9 @@ def _adjectives() -> dict[str, tuple[str, ...]]:
                "PLACE", "WEATHER")}
     thing = groups["SIZE"] + groups["COLOUR"] + groups["AGE"] + groups["QUALITY"] + groups["CONDITION"]
     by_class = {
-        "person": groups["MOOD"] + ["tall", "short", "old", "young", "famous", "strong"],
+        "person": groups["MOOD"] + ["tall", "short", "old", "young", "famous", "strong", "good", "bad"],
         "animal": groups["MOOD"] + groups["SIZE"][:5] + groups["COLOUR"][:9] + ["old", "young"],
-        "food": groups["TASTE"], "drink": groups["TASTE"][:12], "readable": groups["READING"],
+        "food": groups["TASTE"] + ["good", "bad"], "drink": groups["TASTE"][:12], "readable": groups["READING"],
         "place": groups["PLACE"], "weather": groups["WEATHER"], "thing": thing,
         "plant": groups["SIZE"][:7] + groups["COLOUR"] + ["beautiful", "young", "old", "lovely"],
     }
@@ -178,17 +183,21 @@ def build_lexicon() -> Lexicon:
     mass = set(classes["dish"]) | set(classes["drink"])
     plurals = {lemma: inflect.plural(lemma) for lemmas in classes.values() for lemma in lemmas
                if lemma not in mass}
-    transitive, intransitive = _frames()
+    frame_groups, intransitive = _frames()
+    transitive = tuple(frame for group in frame_groups for frame in group)
     all_verbs = {f.verb for f in transitive} | {v for vs in intransitive.values() for v in vs}
     all_verbs |= set(_split(words.DITRANSITIVE + " " + words.SAYING + " " + words.MOTION))
-    all_verbs |= {"be", "have", "do", "make", "meet", "put", "get"}
+    all_verbs |= {"be", "have", "do", "feel", "look", "seem"}
     graded = {adj: (inflect.comparative(adj), inflect.superlative(adj))
               for adj in _split(words.SUFFIX_GRADED)}
+    comparable = set(graded) | set(_split(words.MORE_GRADED))
+    adjectives = _adjectives()
+    gradable = {name: tuple(a for a in adjs if a in comparable) for name, adjs in adjectives.items()}
     return Lexicon(
         classes=classes, plurals=plurals, sizes=sizes,
         verbs={verb: _verb_forms(verb) for verb in sorted(all_verbs)},
-        transitive=transitive, intransitive=intransitive,
-        animal_verbs=_animal_verbs(classes, intransitive), adjectives=_adjectives(),
-        graded=graded, female_names=_split(words.FEMALE_NAMES),
+        transitive=transitive, frame_groups=frame_groups, intransitive=intransitive,
+        animal_verbs=_animal_verbs(classes, intransitive), adjectives=adjectives,
+        graded=graded, gradable=gradable, female_names=_split(words.FEMALE_NAMES),
         male_names=_split(words.MALE_NAMES), towns=_split(words.TOWNS),
     )

@@ -11,7 +11,9 @@ the character is the only one of their gender named so far in the paragraph.
 from __future__ import annotations
 
 from mlm_book.synthetic.inflect import indefinite_article
-from mlm_book.synthetic.lexicon import Lexicon
+from itertools import accumulate
+
+from mlm_book.synthetic.lexicon import Frame, Lexicon
 from mlm_book.synthetic.rng import SplitMix64
 from mlm_book.synthetic.world import Character, World
 
@@ -20,7 +22,8 @@ _TENSE_WEIGHTS = (18, 40, 10, 8, 9, 8, 7)
 _CUMULATIVE_TENSES = tuple(sum(_TENSE_WEIGHTS[: i + 1]) for i in range(len(_TENSE_WEIGHTS)))
 MODALS = ("will", "can", "must", "should", "might", "would", "could")
 NUMBER_WORDS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
-SENTENCE_END = frozenset({".", "!", "?"})
+# Zipf-like weights 60, 30, 20, 15, ... for the verbs of a frame group, most common first
+_ZIPF_CUMULATIVE = tuple(tuple(accumulate(60 // (rank + 1) for rank in range(n))) for n in range(1, 41))
 
 
 class Writer:
@@ -132,6 +135,21 @@ class Writer:
             self.add("'s", "PART")
 
     # -- verbs -------------------------------------------------------------------------
+    def frame(self, subjects: tuple[str, ...] = ("person", "animate"), person_object: bool = True) -> Frame:
+        """A random transitive frame whose subject class is one of ``subjects``.
+
+        A frame group (e.g. people + foods) is chosen uniformly, then a verb within it with
+        Zipf-like weights, so ``eat`` is far more common than ``nibble``.
+
+        Args:
+            subjects: allowed subject classes of the frame.
+            person_object: whether frames whose object is a person are allowed.
+        """
+        while True:
+            group = self.rng.choice(self.lex.frame_groups)
+            if group[0].subject in subjects and (person_object or group[0].object != "person"):
+                return self.rng.weighted(group, _ZIPF_CUMULATIVE[len(group) - 1])
+
     def tense(self) -> str:
         """A random tense, mostly past and present."""
         return self.rng.weighted(TENSES, _CUMULATIVE_TENSES)

@@ -11,13 +11,16 @@ from __future__ import annotations
 from mlm_book.synthetic.inflect import indefinite_article
 from mlm_book.synthetic.phrases import Writer
 from mlm_book.synthetic.world import Character
+from mlm_book.synthetic.words import MOTION as _MOTION
+
+MOTION = tuple(_MOTION.split())
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 ADJECTIVE_CLASS = {
     "food": "food", "dish": "food", "drink": "drink", "readable": "readable", "place": "place",
     "plant": "plant", "animal": "animal", "pet": "animal", "person": "person", "people": "person",
     "job": "person",
 }
-_PERSON_FRAMES = ("person", "animate")
 _INTRO_FACTS = (("job", "town"), ("town", "job"), ("job", "town", "pet"), ("age", "town"), ("town", "job"))
 _FACT_OF_KIND = ("town", "town", "town", "job", "job", "pet", "pet", "pet", "food", "food", "age", "town")
 
@@ -58,7 +61,7 @@ def fact(w: Writer, c: Character) -> None:
     """State one fact of a character, by name or pronoun, in one of several templates."""
     w.begin()
     kind = w.rng.below(12)
-    for _ in range(3):  # prefer a fact the paragraph has not stated yet
+    for _ in range(6):  # prefer a fact the paragraph has not stated yet
         if (c.name, _FACT_OF_KIND[kind]) not in w.stated:
             break
         kind = w.rng.below(12)
@@ -117,28 +120,81 @@ def _object(w: Writer, obj_class: str, cast: list[Character], subject: Character
     return False
 
 
+def opener(w: Writer, tense: str) -> None:
+    """Sometimes start a past-tense sentence with a time phrase: ``On Monday,``."""
+    if tense not in ("past", "past_progressive") or not w.rng.chance(0.25):
+        return
+    kind = w.rng.below(6)
+    if kind == 0:
+        _words(w, "in the", "ADP DET"), w.add(w.rng.choice(w.lex.classes["time"]), "NOUN")
+    elif kind == 1:
+        w.add("on", "ADP"), w.add(w.rng.choice(DAYS), "PROPN")
+    elif kind == 2:
+        w.add(w.rng.choice(("last", "that", "one")), "DET"), w.add(w.rng.choice(("week", "year", "day", "summer", "winter")), "NOUN")
+    elif kind == 3:
+        w.add(w.rng.choice(("later", "yesterday", "afterwards", "suddenly", "then")), "ADV")
+    elif kind == 4:
+        w.add(w.rng.choice(("after", "before")), "ADP"), w.add(w.rng.choice(("lunch", "dinner", "breakfast", "school", "work")), "NOUN")
+    else:
+        _words(w, "at night", "ADP NOUN")
+    w.add(",", "PUNCT")
+
+
 def action(w: Writer, c: Character, cast: list[Character]) -> None:
-    """A character does something to an object their verb selects, maybe with a reason."""
+    """A character does something: to an object their verb selects, or goes somewhere."""
     w.begin()
     tense = w.tense()
+    opener(w, tense)
     w.mention(c)
-    if w.rng.chance(0.2):
-        verb = w.rng.choice(w.lex.intransitive["person"])
-        w.verb_group(verb, False, tense)
-        named = False
+    roll = w.rng.below(100)
+    named = False
+    if roll < 15:
+        w.verb_group(w.rng.choice(w.lex.intransitive["person"]), False, tense)
+    elif roll < 30:
+        w.verb_group(w.rng.choice(MOTION), False, tense)
+        w.add("to", "ADP")
+        if w.rng.chance(0.3):
+            w.add(w.rng.choice(w.lex.towns), "PROPN")
+        else:
+            w.random_np("place", "place", False, "the", 0.3)
     else:
-        frame = w.rng.choice(w.lex.transitive)
-        while frame.subject not in _PERSON_FRAMES:
-            frame = w.rng.choice(w.lex.transitive)
+        frame = w.frame()
         w.verb_group(frame.verb, False, tense)
         named = _object(w, frame.object, cast, c)
     place_tail(w, 0.3)
     if not named and w.can_use_pronoun(c) and w.rng.chance(0.25):
-        w.add(",", "PUNCT") if w.rng.chance(0.3) else None
-        _words(w, "because " + c.subject, "SCONJ PRON")
-        w.copula(False, tense not in ("present", "perfect", "progressive"))
+        _reason(w, c, tense)
+    w.end()
+
+
+def _reason(w: Writer, c: Character, tense: str) -> None:
+    """``because she was hungry``: the pronoun always points back at the subject."""
+    if w.rng.chance(0.3):
+        w.add(",", "PUNCT")
+    _words(w, "because " + c.subject, "SCONJ PRON")
+    w.copula(False, tense not in ("present", "perfect", "progressive"))
+    w.add(w.adjective("person"), "ADJ")
+
+
+def feeling(w: Writer, c: Character) -> None:
+    """How a character feels, often compared: ``Anna looked happier than ever.``"""
+    w.begin()
+    w.mention(c)
+    w.add(w.rng.choice(("felt", "looked", "seemed", "was")), "VERB")
+    if w.rng.chance(0.6):
+        comparative(w, w.rng.choice(w.lex.gradable["person"]))
+        w.add("than", "ADP"), w.add(w.rng.choice(("before", "ever", "yesterday", "usual")), "ADV")
+    else:
         w.add(w.adjective("person"), "ADJ")
     w.end()
+
+
+def comparative(w: Writer, adj: str) -> None:
+    """Write the comparative of a gradable ``adj``: ``happier``, ``better``, ``more curious``."""
+    if adj in w.lex.graded:
+        w.add(w.lex.graded[adj][0], "ADJ")
+    else:
+        w.add("more", "ADV"), w.add(adj, "ADJ")
 
 
 def meet(w: Writer, c: Character, other: Character) -> None:
@@ -156,8 +212,8 @@ def together(w: Writer, c: Character, other: Character) -> None:
     w.begin()
     w.name(c), w.add("and", "CCONJ"), w.name(other)
     tense = w.tense()
-    frame = w.rng.choice(w.lex.transitive)
-    if frame.subject in _PERSON_FRAMES and frame.object != "person":
+    if w.rng.chance(0.8):
+        frame = w.frame(person_object=False)
         w.verb_group(frame.verb, True, tense)
         w.random_np(frame.object, ADJECTIVE_CLASS.get(frame.object, "thing"), w.rng.chance(0.5), "the")
     else:
@@ -170,7 +226,8 @@ def give(w: Writer, c: Character, other: Character) -> None:
     """One character gives another something: ``Anna gave Tom a red apple.``"""
     w.begin()
     w.mention(c)
-    w.add(w.lex.verbs[w.rng.choice(("give", "hand", "show", "send", "lend", "bring", "offer"))].past, "VERB")
+    verb = w.rng.choice(("give", "hand", "show", "send", "lend", "bring", "offer", "sell", "throw"))
+    w.verb_group(verb, False, w.rng.choice(("past", "past", "present", "perfect", "modal", "progressive")))
     obj_class = w.rng.choice(("thing", "food", "readable", "clothing"))
     if w.rng.chance(0.5):
         w.mention(other, "object")

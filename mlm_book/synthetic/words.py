@@ -10,7 +10,7 @@ from __future__ import annotations
 
 # "object_class subject_class: verbs"
 TRANSITIVE = """food animate: eat chew nibble swallow
-food person: cook bake buy sell share taste chop serve pack fry boil order slice grill wrap
+food person: make cook bake buy sell share taste chop serve pack fry boil order slice grill wrap
 drink animate: drink
 drink person: sip pour spill
 readable person: read write print copy study fold tear post deliver publish translate borrow
@@ -43,7 +43,7 @@ SOUNDS = "bark growl purr hiss squeak neigh moo bleat grunt crow quack hoot coo 
 
 DITRANSITIVE = "give hand show send lend bring offer sell throw"
 
-SAYING = "say think know believe hope hear"
+SAYING = "say think know believe hope hear notice"
 
 MOTION = "go walk drive travel run hurry"
 
@@ -66,14 +66,18 @@ READING = "interesting boring exciting long short funny sad famous old new thick
 PLACE = "busy quiet crowded peaceful noisy old beautiful big small famous ancient modern"
 WEATHER = "sunny windy rainy cloudy foggy snowy stormy cold warm hot wet dry"
 
-# graded with -er/-est; the others of QUALITY/CONDITION/TASTE/MOOD/READING take more/most
+# graded with -er/-est, and graded with more/most; the others (colours, wooden ...) are not graded
 SUFFIX_GRADED = """big small tiny huge large tall short long wide narrow thick thin heavy light
 old young new good bad nice fine lovely pretty ugly strange cheap rare simple plain soft hard
 warm cold hot cool wet dry clean dirty full smooth rough sharp blunt bright dark shiny dull
 strong weak loud quiet fast slow safe fresh sweet sour salty spicy tasty juicy ripe crunchy
 creamy rich happy sad angry tired hungry thirsty sleepy brave kind clever calm busy lazy proud
-shy friendly gentle wise silly funny cheerful grumpy polite rude lucky quick bold fierce wild
-tame healthy sunny windy rainy cloudy foggy snowy stormy noisy"""
+shy friendly gentle wise silly funny grumpy polite rude lucky quick bold fierce wild tame healthy
+sunny windy rainy cloudy foggy snowy stormy noisy"""
+
+MORE_GRADED = """beautiful wonderful terrible expensive famous useful special dangerous delicious bitter
+interesting boring exciting curious nervous cheerful careful patient honest peaceful crowded
+modern ancient"""
 
 FEMALE_NAMES = """Anna Beth Clara Dorothy Emma Fiona Grace Hannah Iris Julia Kate Laura Maria Nora Olivia
 Paula Rosa Sarah Tessa Ursula Vera Wendy Alice Bella Chloe Dina Eva Freya Gemma Helen Ivy
