@@ -125,7 +125,7 @@ class MaskingCollator:
             self.generator, self.seed = generator, generator.initial_seed()
         else:
             self.generator, self.seed = torch.Generator().manual_seed(int(generator)), int(generator)
-        self._worker_id: int | None = None
+        self._worker_seed: int | None = None
 
     def __call__(self, examples: Sequence[Example]) -> dict[str, Tensor]:
         """Pad and mask a batch.
@@ -210,9 +210,15 @@ class MaskingCollator:
         return hashlib.blake2b(field["input_ids"].numpy().tobytes(), digest_size=16).hexdigest()
 
     def _reseed_in_worker(self) -> None:
-        """In a DataLoader worker, give the copied generator a stream of its own."""
+        """In a DataLoader worker, give the copied generator a stream of its own.
+
+        Every worker starts with a copy of the main process's generator, so without this all
+        workers, and every epoch, would draw the same masks. The worker's ``seed`` differs per
+        worker and per epoch (the DataLoader draws it from its own generator), so mixing it in
+        keeps masking dynamic and reproducible.
+        """
         info = torch.utils.data.get_worker_info()
-        if info is not None and self._worker_id != info.id:
+        if info is not None and self._worker_seed != info.seed:
             base = int(torch.randint(0, 2**62, (1,), generator=self.generator))
-            self.generator = torch.Generator().manual_seed(derive_seed(base, ("worker", info.id)))
-            self._worker_id = info.id
+            self.generator = torch.Generator().manual_seed(derive_seed(base, ("worker", info.seed)))
+            self._worker_seed = info.seed

@@ -154,10 +154,19 @@ def test_word_strategy_needs_word_ids():
 
 def test_works_as_a_dataloader_collate_fn_in_worker_processes():
     data = [examples(1)[0]] * 8  # identical examples: only the masks can tell batches apart
-    loader = DataLoader(data, batch_size=4, collate_fn=collator(MaskingConfig(mask_prob=0.5)), num_workers=2)
-    first, second = list(loader)
-    assert first["input_ids"].shape == second["input_ids"].shape
-    assert not torch.equal(first["labels"], second["labels"])  # the two workers draw differently
+
+    def epochs(seed: int) -> list[torch.Tensor]:
+        loader = DataLoader(
+            data, batch_size=4, collate_fn=collator(MaskingConfig(mask_prob=0.5)), num_workers=2,
+            generator=torch.Generator().manual_seed(seed),
+        )
+        return [batch["labels"] for _ in range(2) for batch in loader]
+
+    first = epochs(0)
+    assert all(torch.equal(a, b) for a, b in zip(first, epochs(0)))  # reproducible
+    for i in range(4):
+        for j in range(i):  # two workers, two epochs: four different masks
+            assert not torch.equal(first[i], first[j]), (i, j)
 
 
 @pytest.mark.parametrize(
