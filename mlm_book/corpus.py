@@ -17,6 +17,7 @@ from mlm_book.synthetic.generate import (
     generate_paragraphs,
     iter_paragraphs,
 )
+from mlm_book.synthetic.probes import PROBE_CATEGORIES, Probe, make_probes
 from mlm_book.synthetic.world import Character, World, make_world
 
 
@@ -34,12 +35,15 @@ def world(world_seed: int = 0) -> World:
 
 
 __all__ = [
+    "PROBE_CATEGORIES",
     "AnnotatedParagraph",
     "Character",
+    "Probe",
     "World",
     "detokenize",
     "generate_annotated",
     "generate_paragraphs",
     "iter_paragraphs",
+    "make_probes",
     "world",
 ]

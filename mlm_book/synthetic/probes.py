@@ -67,6 +67,8 @@ def _one_probe(category: str, index: int, seed: int, world_seed: int) -> Probe:
         name, answers, distractors = rng.choice(builders)(w)
         if category != "reference" and copies_answer(w.words, answers):
             continue
+        if category == "agreement" and any(lex.plurals.get(word) == word for word in w.words):
+            continue  # "The sheep near the box [MASK] ...": both numbers would be right
         return Probe(detokenize(w.words), category, frozenset(answers), frozenset(distractors) - answers, name)
     raise RuntimeError(f"could not build a valid {category} probe in {_MAX_TRIES} tries")  # pragma: no cover
 
