@@ -8,8 +8,10 @@ $$\\operatorname{score}(a, b) = \\frac{\\operatorname{count}(ab)}{\\operatorname
 
 a new vocabulary token (``l`` + ``##o`` -> ``lo``; ``##o`` + ``##w`` -> ``##ow``), until the
 vocabulary is full or every word is a single piece. Dividing by the counts of the parts favours
-pairs whose parts rarely occur apart; BPE merges the most frequent pair instead. (Hugging Face's
-``WordPieceTrainer`` trains with the BPE rule, so its vocabulary differs from this one.)
+pairs whose parts rarely occur apart, however rare the pair. BPE's rule, ``rule="bpe"``, merges
+the most frequent pair instead: $\operatorname{score}(a, b) = \operatorname{count}(ab)$. Hugging
+Face's ``WordPieceTrainer`` trains with the BPE rule, so it learns another vocabulary than the
+WordPiece score.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+RULES = ("wordpiece", "bpe")
 
 from mlm_book.special_tokens import SPECIAL_TOKENS
 from mlm_book.wordpiece import CONTINUATION_PREFIX, normalize, pre_tokenize
@@ -64,15 +68,18 @@ def merge_pieces(left: str, right: str) -> str:
     return left + right.removeprefix(CONTINUATION_PREFIX)
 
 
-def score_pairs(splits: dict[str, list[str]], word_counts: Counter[str]) -> dict[tuple[str, str], Merge]:
+def score_pairs(
+    splits: dict[str, list[str]], word_counts: Counter[str], *, rule: str = "wordpiece"
+) -> dict[tuple[str, str], Merge]:
     """Count every piece and adjacent pair over the corpus, and score each pair.
 
     Args:
         splits: each distinct word spelled in the current pieces.
         word_counts: how often each word occurs.
+        rule: ``"wordpiece"`` scores ``count(ab) / (count(a) * count(b))``, ``"bpe"`` ``count(ab)``.
 
     Returns:
-        For each pair ``(a, b)``, a ``Merge`` with ``count(ab) / (count(a) * count(b))``.
+        For each pair ``(a, b)``, a ``Merge`` with its score and count.
     """
     piece_counts: Counter[str] = Counter()
     pair_counts: Counter[tuple[str, str]] = Counter()
@@ -83,9 +90,14 @@ def score_pairs(splits: dict[str, list[str]], word_counts: Counter[str]) -> dict
         for pair in zip(pieces, pieces[1:]):
             pair_counts[pair] += count
     return {
-        (a, b): Merge(a, b, merge_pieces(a, b), n / (piece_counts[a] * piece_counts[b]), n)
+        (a, b): Merge(a, b, merge_pieces(a, b), _score(n, piece_counts[a], piece_counts[b], rule), n)
         for (a, b), n in pair_counts.items()
     }
+
+
+def _score(pair_count: int, left_count: int, right_count: int, rule: str) -> float:
+    """The score of a pair under the WordPiece or the BPE rule."""
+    return pair_count / (left_count * right_count) if rule == "wordpiece" else float(pair_count)
 
 
 def apply_merge(pieces: list[str], left: str, right: str) -> list[str]:
@@ -103,7 +115,12 @@ def apply_merge(pieces: list[str], left: str, right: str) -> list[str]:
 
 
 def train_wordpiece(
-    texts: Iterable[str], vocab_size: int, *, lowercase: bool = True, strip_accents: bool | None = None
+    texts: Iterable[str],
+    vocab_size: int,
+    *,
+    rule: str = "wordpiece",
+    lowercase: bool = True,
+    strip_accents: bool | None = None,
 ) -> WordPieceTraining:
     """Train a WordPiece vocabulary, one merge per round, the best-scoring pair first.
 
@@ -114,6 +131,7 @@ def train_wordpiece(
     Args:
         texts: the training texts (streamed once).
         vocab_size: the largest vocabulary, special tokens included.
+        rule: ``"wordpiece"`` (the score above) or ``"bpe"`` (the most frequent pair).
         lowercase: lowercase the text.
         strip_accents: remove accents; ``None`` means "when lowercasing".
 
@@ -121,12 +139,15 @@ def train_wordpiece(
         The vocabulary and the merges.
 
     Raises:
-        ValueError: for an empty corpus, or a ``vocab_size`` below special tokens + alphabet.
+        ValueError: for an unknown rule, an empty corpus, or a ``vocab_size`` below special
+            tokens + alphabet.
     """
+    if rule not in RULES:
+        raise ValueError(f"unknown rule {rule!r}; use 'wordpiece' or 'bpe'")
     word_counts = count_words(texts, lowercase=lowercase, strip_accents=strip_accents)
     if not word_counts:
         raise ValueError("the training corpus is empty (no text with a visible character); pass some text")
-    counts = _Counts(word_counts)
+    counts = _Counts(word_counts, rule)
     vocab = list(SPECIAL_TOKENS) + counts.alphabet()
     if vocab_size < len(vocab):
         raise ValueError(
@@ -148,8 +169,9 @@ def train_wordpiece(
 class _Counts:
     """Piece and pair counts of a corpus, kept up to date as pairs are merged."""
 
-    def __init__(self, word_counts: Counter[str]) -> None:
+    def __init__(self, word_counts: Counter[str], rule: str) -> None:
         self.word_counts = word_counts
+        self.rule = rule
         self.splits = {word: split_word(word) for word in word_counts}
         self.pieces: Counter[str] = Counter()
         self.pairs: Counter[tuple[str, str]] = Counter()
@@ -163,8 +185,8 @@ class _Counts:
         return chars + sorted({piece for pieces in self.splits.values() for piece in pieces[1:]})
 
     def score(self, pair: tuple[str, str]) -> float:
-        """``count(ab) / (count(a) * count(b))``."""
-        return self.pairs[pair] / (self.pieces[pair[0]] * self.pieces[pair[1]])
+        """The pair's score under the rule."""
+        return _score(self.pairs[pair], self.pieces[pair[0]], self.pieces[pair[1]], self.rule)
 
     def best_merge(self) -> Merge:
         """The pair with the highest score (ties: the more frequent, then the first in order)."""

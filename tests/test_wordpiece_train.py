@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mlm_book.corpus import generate_paragraphs
 from mlm_book.special_tokens import SPECIAL_TOKENS
 from mlm_book.tokenization import train_tokenizer
 from mlm_book.wordpiece import wordpiece_tokenize
@@ -31,14 +32,14 @@ ENGLISH = [
 ] * 4
 
 
-def _naive_training(texts: list[str], vocab_size: int) -> list[Merge]:
+def _naive_training(texts: list[str], vocab_size: int, rule: str = "wordpiece") -> list[Merge]:
     """Recount everything each round with ``score_pairs``: slow but obviously right."""
     word_counts = count_words(texts)
     splits = {word: split_word(word) for word in word_counts}
     vocab = set(SPECIAL_TOKENS) | {p for pieces in splits.values() for p in pieces} | set("".join(word_counts))
     merges = []
     while len(vocab) < vocab_size:
-        candidates = score_pairs(splits, word_counts)
+        candidates = score_pairs(splits, word_counts, rule=rule)
         if not candidates:
             break
         best = min(candidates.values(), key=lambda m: (-m.score, -m.count, m.left, m.right))
@@ -74,9 +75,10 @@ def test_pieces_and_merges() -> None:
     assert apply_merge(pieces, "l", "##o") == ["lo", "##w"] and pieces == ["l", "##o", "##w"]
 
 
+@pytest.mark.parametrize("rule", ["wordpiece", "bpe"])
 @pytest.mark.parametrize("vocab_size", [61, 83, 111])
-def test_incremental_counting_matches_naive_recounting(vocab_size: int) -> None:
-    assert list(train_wordpiece(ENGLISH, vocab_size).merges) == _naive_training(ENGLISH, vocab_size)
+def test_incremental_counting_matches_naive_recounting(vocab_size: int, rule: str) -> None:
+    assert list(train_wordpiece(ENGLISH, vocab_size, rule=rule).merges) == _naive_training(ENGLISH, vocab_size, rule)
 
 
 @given(words=st.lists(st.text("abcab", min_size=1, max_size=7), min_size=1, max_size=25))
@@ -109,7 +111,19 @@ def test_learned_vocabulary_overlaps_the_tokenizers_vocabulary() -> None:
     assert 20 <= shared < len(learned) == 99  # many whole words in common, different merge rules
 
 
+def test_with_the_bpe_rule_the_vocabulary_is_nearly_that_of_tokenizers() -> None:
+    texts = generate_paragraphs(200, seed=0)
+    theirs = train_tokenizer(texts, 400).get_vocab()
+    bpe = train_wordpiece(texts, 400, rule="bpe").vocab
+    wordpiece = train_wordpiece(texts, 400).vocab
+    assert sum(token in theirs for token in bpe) / 400 > 0.9  # tokenizers trains with the BPE rule
+    assert sum(token in theirs for token in wordpiece) / 400 < 0.5
+    assert train_wordpiece(TOY, 17, rule="bpe").merges[0] == Merge("##u", "##g", "##ug", 20.0, 20)
+
+
 def test_errors() -> None:
+    with pytest.raises(ValueError, match=r"unknown rule 'unigram'; use 'wordpiece' or 'bpe'"):
+        train_wordpiece(TOY, 100, rule="unigram")
     with pytest.raises(ValueError, match=r"the training corpus is empty .*; pass some text"):
         train_wordpiece(["", "  \n"], 100)
     with pytest.raises(ValueError, match=r"vocab_size=15 is too small for the 5 special tokens and the 11 pieces .* >= 16"):
