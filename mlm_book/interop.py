@@ -22,6 +22,7 @@ from mlm_book.checkpoint import LoadedModel, load_model
 from mlm_book.config import ModelConfig
 from mlm_book.model import MLMModel
 from mlm_book.special_tokens import CLS_TOKEN, MASK_TOKEN, PAD_ID, PAD_TOKEN, SEP_TOKEN, UNK_TOKEN
+from mlm_book.tokenization import to_transformers as tokenizer_for_transformers
 
 if TYPE_CHECKING:
     from transformers import BertConfig, BertForMaskedLM
@@ -247,22 +248,12 @@ def to_transformers(model: MLMModel, tokenizer: Tokenizer, out_dir: str | os.Pat
     Returns:
         The directory, as a ``Path``.
     """
-    from transformers import PreTrainedTokenizerFast
-
     special = (PAD_TOKEN, UNK_TOKEN, CLS_TOKEN, SEP_TOKEN, MASK_TOKEN)
     missing = [token for token in special if tokenizer.token_to_id(token) is None]
     if missing:
         raise ValueError(f"the tokenizer lacks the special token(s) {missing}; train it with mlm_book.tokenization")
     hf_model = to_transformers_model(model)
-    hf_tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=Tokenizer.from_str(tokenizer.to_str()),
-        pad_token=PAD_TOKEN,
-        unk_token=UNK_TOKEN,
-        cls_token=CLS_TOKEN,
-        sep_token=SEP_TOKEN,
-        mask_token=MASK_TOKEN,
-        model_max_length=model.config.max_len,
-    )
+    hf_tokenizer = tokenizer_for_transformers(tokenizer, model_max_length=model.config.max_len)
     directory = Path(out_dir)
     directory.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=directory, prefix=".export-") as staging:

@@ -6,31 +6,18 @@ import string
 
 import pytest
 import torch
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 from safetensors.torch import load_file
 
 from mlm_book.checkpoint import CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE, load_model, read_config, save_model
 from mlm_book.config import ModelConfig
 from mlm_book.model import MLMModel
 from mlm_book.special_tokens import SPECIAL_TOKENS
+from mlm_book.tokenization import bert_tokenizer
 
 torch.set_num_threads(1)
 CONFIG = ModelConfig(vocab_size=99, d_model=32, n_heads=4, n_layers=2, d_ff=37, max_len=29)
 WORDS = "the a an cat dog sat ran on in mat big small red old house tree bird sang saw is was and with to of"
 WORDS += " at by he she it they we you . , ! ? ; : - ##ed ##ing sun"
-
-
-def bert_tokenizer(vocab):
-    """A BERT WordPiece tokenizer around a hand-made vocabulary, built with ``tokenizers`` alone."""
-    vocab = {token: index for index, token in enumerate(vocab)}
-    tokenizer = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tokenizer.decoder = decoders.WordPiece()
-    tokenizer.add_special_tokens([token for token in SPECIAL_TOKENS if token in vocab])
-    if "[CLS]" in vocab:
-        tokenizer.post_processor = processors.BertProcessing(("[SEP]", vocab["[SEP]"]), ("[CLS]", vocab["[CLS]"]))
-    return tokenizer
 
 
 def tiny_tokenizer():

@@ -1,12 +1,10 @@
 """Tests of mlm_book.fill_mask: agreement with transformers' fill-mask pipeline, and errors."""
 
-import dataclasses
 import string
 
 import pytest
 import torch
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-from transformers import PreTrainedTokenizerFast, pipeline
+from transformers import pipeline
 
 from mlm_book.checkpoint import save_model
 from mlm_book.config import ModelConfig
@@ -14,24 +12,13 @@ from mlm_book.fill_mask import MaskPrediction, fill_mask, fill_mask_from_dir
 from mlm_book.interop import to_transformers
 from mlm_book.model import MLMModel
 from mlm_book.special_tokens import SPECIAL_TOKENS
+from mlm_book.tokenization import bert_tokenizer
+from mlm_book.tokenization import to_transformers as wrap_tokenizer
 
 torch.set_num_threads(1)
 CONFIG = ModelConfig(vocab_size=99, d_model=32, n_heads=4, n_layers=2, d_ff=37, max_len=29)
 WORDS = "the a an cat dog sat ran on in mat big small red old house tree bird sang saw is was and with to of"
 WORDS += " at by he she it they we you . , ! ? ; : - ##ed ##ing sun"
-
-
-def bert_tokenizer(vocab):
-    """A BERT WordPiece tokenizer around a hand-made vocabulary, built with ``tokenizers`` alone."""
-    vocab = {token: index for index, token in enumerate(vocab)}
-    tokenizer = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tokenizer.decoder = decoders.WordPiece()
-    tokenizer.add_special_tokens([token for token in SPECIAL_TOKENS if token in vocab])
-    if "[CLS]" in vocab:
-        tokenizer.post_processor = processors.BertProcessing(("[SEP]", vocab["[SEP]"]), ("[CLS]", vocab["[CLS]"]))
-    return tokenizer
 
 
 def tiny_tokenizer():
@@ -103,8 +90,7 @@ def test_model_mode_is_restored_and_no_gradient_is_recorded():
 
 def test_a_transformers_tokenizer_works_too():
     model, tokenizer = make_model(), tiny_tokenizer()
-    wrapped = PreTrainedTokenizerFast(tokenizer_object=tokenizer, mask_token="[MASK]")
-    assert fill_mask(model, wrapped, "a [MASK] dog") == fill_mask(model, tokenizer, "a [MASK] dog")
+    assert fill_mask(model, wrap_tokenizer(tokenizer), "a [MASK] dog") == fill_mask(model, tokenizer, "a [MASK] dog")
 
 
 def test_fill_mask_from_dir(tmp_path):

@@ -5,7 +5,6 @@ import string
 
 import pytest
 import torch
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 from transformers import AutoModelForMaskedLM, AutoTokenizer, BertConfig, BertForMaskedLM
 
 from mlm_book.checkpoint import save_model
@@ -21,25 +20,13 @@ from mlm_book.interop import (
 )
 from mlm_book.model import MLMModel
 from mlm_book.special_tokens import IGNORE_INDEX, SPECIAL_TOKENS
+from mlm_book.tokenization import bert_tokenizer
 
 torch.set_num_threads(1)
 CONFIG = ModelConfig(vocab_size=99, d_model=32, n_heads=4, n_layers=2, d_ff=37, max_len=29)
 ATOL = 1e-5
 WORDS = "the a an cat dog sat ran on in mat big small red old house tree bird sang saw is was and with to of"
 WORDS += " at by he she it they we you . , ! ? ; : - ##ed ##ing sun"
-
-
-def bert_tokenizer(vocab):
-    """A BERT WordPiece tokenizer around a hand-made vocabulary, built with ``tokenizers`` alone."""
-    vocab = {token: index for index, token in enumerate(vocab)}
-    tokenizer = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tokenizer.decoder = decoders.WordPiece()
-    tokenizer.add_special_tokens([token for token in SPECIAL_TOKENS if token in vocab])
-    if "[CLS]" in vocab:
-        tokenizer.post_processor = processors.BertProcessing(("[SEP]", vocab["[SEP]"]), ("[CLS]", vocab["[CLS]"]))
-    return tokenizer
 
 
 def tiny_tokenizer():
