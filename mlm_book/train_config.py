@@ -208,6 +208,8 @@ class TrainConfig:
         Returns:
             The validated config.
         """
+        if not isinstance(data, dict):
+            raise ValueError(f"TrainConfig fields must be a JSON object, got {type(data).__name__}")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

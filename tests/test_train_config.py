@@ -82,6 +82,7 @@ def test_bad_values_are_named(kwargs: dict, message: str) -> None:
     [
         ("{", "TrainConfig JSON is not valid JSON"),
         ("[1]", "TrainConfig JSON must be an object of fields, got list"),
+        ('{"masking": {"mask_prob": 2.0}}', "mask_prob must be strictly between 0 and 1, got 2.0"),
         ('{"step": 3}', r"unknown TrainConfig field\(s\) \['step'\]"),
         ('{"masking": {"prob": 0.1}}', r"unknown MaskingConfig field\(s\) \['prob'\]"),
     ],
