@@ -43,7 +43,7 @@ notebooks: $(STAMP)
 # Re-execute notebooks in place and store their outputs: make execute NB=book/02_masking.ipynb
 NB ?= $(wildcard book/[0-9]*.ipynb)
 execute: $(STAMP)
-	for nb in $(NB); do (cd $$(dirname $$nb) && ../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace $$(basename $$nb)) || exit 1; done
+	for nb in $(NB); do (cd $$(dirname $$nb) && ../$(VENV)/bin/jupyter execute --inplace $$(basename $$nb)) || exit 1; done
 
 clean-book:
 	rm -rf _build

@@ -31,6 +31,7 @@ def setup_notebook(seed: int = 0, *, threads: int = 1) -> torch.Generator:
     torch.set_printoptions(precision=4, sci_mode=False)
     warnings.filterwarnings("ignore", category=UserWarning)
     warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets
     _quiet_libraries()
     _png_figures()
     return torch.Generator().manual_seed(seed)
