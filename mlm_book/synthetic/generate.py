@@ -47,12 +47,7 @@ def detokenize(words: list[str] | tuple[str, ...]) -> str:
     Returns:
         The text, e.g. ``"Anna's dog barked."``.
     """
-    out: list[str] = []
-    for word in words:
-        if out and word not in NO_SPACE_BEFORE:
-            out.append(" ")
-        out.append(word)
-    return "".join(out)
+    return "".join([word if i == 0 or word in NO_SPACE_BEFORE else " " + word for i, word in enumerate(words)])
 
 
 def _cast(w: Writer) -> list[Character]:
@@ -61,7 +56,7 @@ def _cast(w: Writer) -> list[Character]:
     for p in (0.7, 0.25):
         if len(cast) < len(characters) and w.rng.chance(p):
             other = w.rng.choice(characters)
-            while other in cast:
+            while any(other is c for c in cast):
                 other = w.rng.choice(characters)
             cast.append(other)
     return cast
@@ -69,7 +64,7 @@ def _cast(w: Writer) -> list[Character]:
 
 def _body_sentence(w: Writer, cast: list[Character], introduced: list[Character]) -> None:
     """Write one sentence of the paragraph's body, chosen at random."""
-    pending = [c for c in cast if c not in introduced]
+    pending = [c for c in cast if all(c is not i for i in introduced)]
     someone = w.rng.choice(introduced)
     roll = w.rng.below(100)
     if pending and roll < 28:

@@ -111,12 +111,14 @@ class Writer:
     def name(self, person: Character) -> None:
         """Write a character's name and remember that they have been named."""
         self.add(person.name, "PROPN")
-        if person not in self.named[person.gender]:
-            self.named[person.gender].append(person)
+        named = self.named[person.gender]
+        if all(person is not other for other in named):
+            named.append(person)
 
     def can_use_pronoun(self, person: Character) -> bool:
         """True when a pronoun would point at ``person`` unambiguously."""
-        return self.named[person.gender] == [person]
+        named = self.named[person.gender]
+        return len(named) == 1 and named[0] is person
 
     def mention(self, person: Character, case: str = "subject", pronoun_p: float = 0.5) -> None:
         """Refer to a character by name or, when unambiguous, sometimes by pronoun.

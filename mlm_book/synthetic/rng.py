@@ -69,11 +69,18 @@ class SplitMix64:
 
     def chance(self, p: float) -> bool:
         """Return True with probability ``p`` (compared on a 2**-53 grid, exactly)."""
-        return (self.next_u64() >> 11) < int(p * (1 << 53))
+        self.state = z = (self.state + _GOLDEN) & _MASK64  # next_u64, inlined
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+        return ((z ^ (z >> 31)) >> 11) < int(p * (1 << 53))
 
     def choice(self, items: Sequence[T]) -> T:
         """Return one element of a non-empty sequence, uniformly."""
-        return items[(self.next_u64() * len(items)) >> 64]
+        # next_u64, inlined: this is the generator's hottest call
+        self.state = z = (self.state + _GOLDEN) & _MASK64
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+        return items[((z ^ (z >> 31)) * len(items)) >> 64]
 
     def weighted(self, items: Sequence[T], cumulative: Sequence[int]) -> T:
         """Return one of ``items`` with probability proportional to integer weights.
