@@ -12,7 +12,6 @@ export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export PYTHONHASHSEED ?= 0
-export MPLBACKEND ?= Agg
 NBVAL := --nbval --nbval-sanitize-with nbval_sanitize.cfg
 
 .PHONY: book test unit notebooks execute clean-book env

@@ -9,3 +9,7 @@ for _name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
 
 settings.register_profile("book", derandomize=True, deadline=None, max_examples=60, print_blob=True)
 settings.load_profile("book")
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")  # unit tests draw figures off screen; notebooks keep their inline backend
