@@ -2,9 +2,14 @@
 
 Subcommands:
     corpus     write the built-in synthetic corpus as text, one paragraph per line.
+    train      train a model (``--preset tiny`` on the built-in corpus by default), or resume.
+    evaluate   score a training run on its fixed validation (or test) batches and probes.
+    fill-mask  let a trained model fill in the ``[MASK]`` of a sentence.
+    export-hf  export a trained model as a transformers ``BertForMaskedLM`` directory.
 
 User mistakes (a bad number, a missing directory, a file that would be overwritten) print one
-line to stderr and exit with status 2; no traceback.
+line to stderr and exit with status 2; no traceback. A run whose loss diverges prints one
+line and exits with status 1.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 EXIT_USAGE = 2
+EXIT_DIVERGED = 1
 
 
 class UsageError(Exception):
@@ -31,12 +37,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    value = _int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
     return value
 
 
@@ -47,8 +57,20 @@ def _int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the parser with every subcommand."""
+    from mlm_book.cli_train import add_train_commands
+
     parser = _Parser(prog="mlm-book", description="The MLM Book's command line.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     corpus = sub.add_parser("corpus", help="write the built-in corpus as text, one paragraph per line")
@@ -57,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     corpus.add_argument("--seed", type=_int, default=0, help="corpus seed (default 0)")
     corpus.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     corpus.set_defaults(run=_run_corpus)
+    add_train_commands(sub)
     return parser
 
 
@@ -101,10 +124,19 @@ def _run_corpus(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    from mlm_book.train_step import TrainingDiverged
+
     args = build_parser().parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
     except (UsageError, ValueError, FileNotFoundError) as error:
-        print(f"mlm-book {args.command}: error: {error}", file=sys.stderr)
+        print(f"mlm-book {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return EXIT_USAGE
+    except TrainingDiverged as error:
+        print(f"mlm-book {args.command}: error: {_one_line(error)}", file=sys.stderr)
+        return EXIT_DIVERGED
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())

@@ -27,7 +27,7 @@ RESUMABLE_CHANGES: frozenset[str] = frozenset(
 )
 """Fields a resumed run may change; every other field must equal the saved run's."""
 
-_POSITIVE_INTS = ("steps", "batch_size", "grad_accum", "seq_len", "eval_every", "log_every")
+_POSITIVE_INTS = ("corpus_paragraphs", "steps", "batch_size", "grad_accum", "seq_len", "eval_every", "log_every")
 _NON_NEGATIVE_INTS = ("eval_sequences", "probes_per_category", "save_every")
 
 
@@ -37,6 +37,7 @@ class TrainConfig:
 
     Attributes:
         corpus: ``"builtin"``, a local path or ``"hub:NAME"`` (see ``corpus.load_corpus``).
+        corpus_paragraphs: paragraphs generated for the built-in corpus (ignored otherwise).
         steps: optimizer steps of the whole run.
         batch_size: sequences per optimizer step, summed over processes and micro-batches.
         grad_accum: micro-batches each process accumulates before a step.
@@ -66,6 +67,7 @@ class TrainConfig:
     """
 
     corpus: str = "builtin"
+    corpus_paragraphs: int = 20_000
     steps: int = 1000
     batch_size: int = 32
     grad_accum: int = 1

@@ -95,12 +95,29 @@ def prepare_data(dataset: datasets.DatasetDict, tokenizer: Tokenizer, config: Tr
         )
     batches: list[dict[str, torch.Tensor]] = []
     if "validation" in dataset and config.eval_sequences > 0:
-        validation = prepare_split(dataset["validation"], tokenizer, seq_len=config.seq_len, packing=config.packing)
-        collator = MaskingCollator(
-            config.masking, vocab_size=tokenizer.get_vocab_size(), generator=derive_seed(config.seed, "eval")
-        )
-        batches = eval_batches(validation, n_sequences=config.eval_sequences, batch_size=config.batch_size, collate=collator)
+        batches = build_eval_batches(dataset["validation"], tokenizer, config)
     return TrainData(train=train, eval_batches=batches, vocab_size=tokenizer.get_vocab_size())
+
+
+def build_eval_batches(
+    split: datasets.Dataset, tokenizer: Tokenizer, config: TrainConfig
+) -> list[dict[str, torch.Tensor]]:
+    """The fixed evaluation batches of a run: ``config.eval_sequences`` sequences masked once.
+
+    The masks come from a generator seeded by the run's seed alone, so every evaluation of a
+    run, and ``mlm-book evaluate`` afterwards, scores exactly the same predictions.
+
+    Args:
+        split: a split with a ``text`` column (validation or test).
+        tokenizer: the run's tokenizer.
+        config: sequence length, packing, masking, evaluation size, batch size and seed.
+
+    Returns:
+        Batches with ``input_ids``, ``attention_mask`` and ``labels`` (empty for an empty split).
+    """
+    sequences = prepare_split(split, tokenizer, seq_len=config.seq_len, packing=config.packing)
+    collator = MaskingCollator(config.masking, vocab_size=tokenizer.get_vocab_size(), generator=derive_seed(config.seed, "eval"))
+    return eval_batches(sequences, n_sequences=config.eval_sequences, batch_size=config.batch_size, collate=collator)
 
 
 class _Loop:
