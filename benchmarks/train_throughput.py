@@ -1,0 +1,132 @@
+"""Training throughput: the book's model against transformers' BertForMaskedLM of the same shape.
+
+Both models train in one process on the same masked batches of the built-in corpus, in
+interleaved rounds (ours, theirs, theirs, ours, ...) so that a change in the machine's load hits
+both alike. A step is forward, backward and a fused AdamW update. The script prints tokens per
+second for each, their ratio, and model FLOPs utilisation (MFU): the matmul FLOPs each model
+performs per second, divided by the machine's fp32 matmul throughput measured here first.
+
+    python benchmarks/train_throughput.py            # tiny preset, batch 32 x 128 tokens
+
+The book's model predicts only the masked ~15% of positions (sparse prediction); BERT's head
+projects every position onto the vocabulary. Not a test: numbers depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import torch
+
+from mlm_book.collator import MaskingCollator
+from mlm_book.config import ModelConfig
+from mlm_book.data_pipeline import prepare_split
+from mlm_book.interop import to_bert_config, to_hf_state_dict
+from mlm_book.loading import load_corpus
+from mlm_book.model import MLMModel, flops_per_token
+from mlm_book.optim import make_optimizer
+from mlm_book.special_tokens import IGNORE_INDEX
+from mlm_book.tokenization import builtin_tokenizer
+
+
+def matmul_flops_per_second(size: int = 1024, seconds: float = 2.0) -> float:
+    """The machine's fp32 matmul throughput: the best of repeated ``size x size`` products."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    best, deadline = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        start = time.perf_counter()
+        for _ in range(4):
+            torch.mm(a, b)
+        best = max(best, 4 * 2 * size**3 / (time.perf_counter() - start))
+    return best
+
+
+def make_batches(config: ModelConfig, batch_size: int, seq_len: int, count: int) -> list[dict[str, torch.Tensor]]:
+    """``count`` masked batches of packed blocks from the built-in corpus."""
+    import datasets
+
+    datasets.disable_progress_bars()
+    tokenizer = builtin_tokenizer(config.vocab_size)
+    corpus = load_corpus("builtin", n_paragraphs=4000)
+    sequences = prepare_split(corpus["train"], tokenizer, seq_len=seq_len, packing=True)
+    collate = MaskingCollator(vocab_size=tokenizer.get_vocab_size(), generator=0)
+    blocks = torch.arange(count * batch_size) % len(sequences)
+    return [collate(sequences.examples(chunk)) for chunk in blocks.split(batch_size)]
+
+
+def make_models(config: ModelConfig) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """Our model and a BertForMaskedLM (sdpa attention) with the same weights, both training."""
+    from transformers import BertForMaskedLM
+
+    ours = MLMModel(config, generator=torch.Generator().manual_seed(0))
+    bert_config = to_bert_config(config)
+    bert_config._attn_implementation = "sdpa"
+    theirs = BertForMaskedLM(bert_config)
+    theirs.load_state_dict(to_hf_state_dict(ours), strict=True)
+    assert theirs.config._attn_implementation == "sdpa"
+    return ours.train(), theirs.train()
+
+
+def time_steps(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batches: list[dict[str, torch.Tensor]]) -> list[float]:
+    """Seconds of each training step over ``batches``."""
+    times = []
+    for batch in batches:
+        start = time.perf_counter()
+        out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"])
+        out.loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seq-len", type=int, default=128)
+    parser.add_argument("--rounds", type=int, default=6, help="interleaved rounds")
+    parser.add_argument("--steps", type=int, default=3, help="timed steps per model and round")
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    config = ModelConfig.tiny()
+    print(f"machine: {os.cpu_count()} CPUs, torch {torch.__version__}, {args.threads} threads; "
+          f"load average {os.getloadavg()[0]:.2f} before")
+    peak = matmul_flops_per_second()
+    print(f"fp32 matmul throughput: {peak / 1e9:.1f} GFLOP/s")
+    batches = make_batches(config, args.batch_size, args.seq_len, args.steps + 1)
+    models = dict(zip(("mlm_book", "transformers"), make_models(config)))
+    optimizers = {name: make_optimizer(model, lr=1e-4) for name, model in models.items()}
+    for name in models:  # warm-up step, not timed
+        time_steps(models[name], optimizers[name], batches[:1])
+    times: dict[str, list[float]] = {name: [] for name in models}
+    for round_index in range(args.rounds):
+        order = list(models) if round_index % 2 == 0 else list(reversed(models))
+        for name in order:
+            times[name] += time_steps(models[name], optimizers[name], batches[1:])
+    report(times, batches, config, args, peak)
+
+
+def report(times: dict[str, list[float]], batches: list[dict[str, torch.Tensor]], config: ModelConfig,
+           args: argparse.Namespace, peak: float) -> None:
+    tokens = args.batch_size * args.seq_len
+    masked = statistics.mean(float((b["labels"] != IGNORE_INDEX).float().mean()) for b in batches)
+    fractions = {"mlm_book": masked, "transformers": 1.0}  # the vocabulary projection: masked vs all positions
+    rates = {}
+    for name, seconds in times.items():
+        step = statistics.median(seconds)
+        rates[name] = tokens / step
+        flops = 3 * flops_per_token(config, args.seq_len, fractions[name]) * rates[name]
+        print(f"{name:>12}: {rates[name]:8.0f} tokens/s (median step {step * 1000:.0f} ms over {len(seconds)}), "
+              f"MFU {100 * flops / peak:.1f}%")
+    useful = 3 * flops_per_token(config, args.seq_len, masked) * rates["transformers"]
+    print(f"ratio mlm_book / transformers: {rates['mlm_book'] / rates['transformers']:.2f}x "
+          f"(transformers' MFU counting only the FLOPs sparse prediction needs: {100 * useful / peak:.1f}%)")
+    print(f"load average {os.getloadavg()[0]:.2f} after")
+
+
+if __name__ == "__main__":
+    main()
