@@ -9,7 +9,7 @@ $$\\operatorname{score}(a, b) = \\frac{\\operatorname{count}(ab)}{\\operatorname
 a new vocabulary token (``l`` + ``##o`` -> ``lo``; ``##o`` + ``##w`` -> ``##ow``), until the
 vocabulary is full or every word is a single piece. Dividing by the counts of the parts favours
 pairs whose parts rarely occur apart, however rare the pair. BPE's rule, ``rule="bpe"``, merges
-the most frequent pair instead: $\operatorname{score}(a, b) = \operatorname{count}(ab)$. Hugging
+the most frequent pair instead: $\\operatorname{score}(a, b) = \\operatorname{count}(ab)$. Hugging
 Face's ``WordPieceTrainer`` trains with the BPE rule, so it learns another vocabulary than the
 WordPiece score.
 """
