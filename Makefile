@@ -1,6 +1,7 @@
 # The MLM Book: two commands do everything on a fresh machine.
 #   make book   builds the executed book to _build/html (strict: warnings are errors)
-#   make test   runs the unit tests and re-executes every notebook with nbval
+#   make test   runs the unit tests, re-executes every notebook with nbval, then builds the book
+#               and tests every page in a headless browser (make browser)
 # Each one creates or updates the virtual environment in $(VENV) first.
 
 VENV ?= .venv
@@ -14,7 +15,7 @@ export TRANSFORMERS_OFFLINE ?= 1
 export PYTHONHASHSEED ?= 0
 NBVAL := --nbval --nbval-sanitize-with nbval_sanitize.cfg
 
-.PHONY: book test unit notebooks execute clean-book env
+.PHONY: book test browser unit notebooks execute clean-book env
 
 env: $(STAMP)
 
@@ -32,6 +33,22 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest $(NBVAL) -q tests book
+	$(MAKE) --no-print-directory browser
+
+# The rendered book in headless Chromium (tests/browser/test_rendered_book.py): build the book,
+# install chromium and npm with apt-get where missing (the test is skipped, with a message, only
+# where they cannot be installed), install offline copies of the CDN libraries with npm ci, then
+# open every page. Screenshots go to artifacts/screenshots/.
+browser: book
+	@if bash scripts/install_browser.sh; then \
+		$(MAKE) --no-print-directory node_modules/.package-lock.json && \
+		MLM_BOOK_SITE=_build/html $(PY) -m pytest -q tests/browser; \
+	else \
+		echo "SKIPPED the browser test: chromium cannot be installed here (see the line above)."; \
+	fi
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests
