@@ -140,8 +140,20 @@ class DevTools:
         with self._lock:
             self._events.clear()
 
-    def wait_for_event(self, method: str, session: str | None, timeout: float = 30.0) -> Event:
+    def wait_for_event(
+        self,
+        method: str,
+        session: str | None,
+        timeout: float = 30.0,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> Event:
         """Wait until an event named ``method`` of ``session`` has been recorded; return the first.
+
+        Args:
+            method: the event's name, e.g. ``Page.lifecycleEvent``.
+            session: the session it belongs to (``None``: the browser itself).
+            timeout: seconds to wait at most.
+            where: a test of the event's parameters that it must pass too.
 
         Raises:
             DevToolsError: no such event within ``timeout`` seconds.
@@ -150,7 +162,7 @@ class DevTools:
         with self._answered:
             while True:
                 for event in self._events:
-                    if event.method == method and event.session == session:
+                    if event.method == method and event.session == session and (where is None or where(event.params)):
                         return event
                 left = deadline - time.monotonic()
                 if left <= 0:

@@ -53,6 +53,7 @@ GATHER = """
     return {id: view.id, shapes: view.querySelectorAll("svg *").length,
             x: box.left + window.scrollX, y: box.top + window.scrollY, width: box.width, height: box.height};
   }),
+  title: (document.querySelector("article.bd-article h1") || {textContent: ""}).textContent.replace("#", "").trim(),
   figures: document.querySelectorAll(".cell_output img").length,
   links: Array.from(document.querySelectorAll("a[href]")).map(a => a.href),
   mathjax: window.MathJax && window.MathJax.version ? window.MathJax.version : null,
@@ -89,6 +90,7 @@ class PageReport:
         math: each ``.math`` element.
         tex_errors: the TeX source of formulas MathJax could not typeset (errors, unknown macros).
         mathjax: MathJax's version, or ``None`` where the page has none.
+        title: the page's first heading, with its chapter number.
         views: each bertviz view.
         figures: how many images the notebook's outputs show.
         links: the absolute ``href`` of every link.
@@ -101,6 +103,7 @@ class PageReport:
     math: list[MathElement]
     tex_errors: list[str]
     mathjax: str | None
+    title: str
     views: list[View]
     figures: int
     links: list[str]
@@ -165,6 +168,7 @@ class Tab:
         self.session = devtools.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Page", "Runtime", "Log"):
             self.call(f"{domain}.enable")
+        self.call("Page.setLifecycleEventsEnabled", {"enabled": True})
         self.call("Fetch.enable", {"patterns": [{"urlPattern": "*"}]})
         self._set_viewport(HEIGHT)
 
@@ -190,7 +194,12 @@ class Tab:
         navigation = self.call("Page.navigate", {"url": url})
         if navigation.get("errorText"):
             raise RuntimeError(f"cannot open {url}: {navigation['errorText']}")
-        self.devtools.wait_for_event("Page.loadEventFired", self.session, timeout=60)
+        loader = navigation["loaderId"]  # this navigation's "load", not a late one of the page before
+
+        def loaded(params: dict[str, Any]) -> bool:
+            return params["name"] == "load" and params["loaderId"] == loader
+
+        self.devtools.wait_for_event("Page.lifecycleEvent", self.session, timeout=60, where=loaded)
         self.evaluate(MATHJAX_DONE, timeout=settle_timeout)
         deadline = time.monotonic() + settle_timeout
         while not self.evaluate(SETTLED) and time.monotonic() < deadline:
@@ -206,6 +215,7 @@ class Tab:
             tex_errors=found["texErrors"],
             mathjax=found["mathjax"],
             views=[View(v["id"], v["shapes"], (v["x"], v["y"], v["width"], v["height"])) for v in found["views"]],
+            title=found["title"],
             figures=found["figures"],
             links=found["links"],
         )

@@ -16,11 +16,13 @@ every page, and of every bertviz view, go to ``artifacts/screenshots/``.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -141,6 +143,35 @@ def test_launch_buttons_open_this_notebook(browser: Browser, page: Page) -> None
     assert colab == [expected.colab], f"{page.docname}: Colab links {colab}"
     assert binder == [expected.binder], f"{page.docname}: Binder links {binder}"
     assert (ROOT / (page.docname + ".ipynb")).is_file()
+
+
+def test_chapters_are_numbered_in_reading_order(browser: Browser) -> None:
+    titles = [browser.report(page).title for page in PAGES]
+    assert titles[0] and not titles[0][0].isdigit(), f"the landing page has no number: {titles[0]!r}"
+    for number, title in enumerate(titles[1:], start=1):
+        assert title.startswith(f"{number}. "), f"chapter {number} is titled {title!r}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_id)
+def test_links_within_the_site_lead_to_pages_and_anchors_that_exist(browser: Browser, page: Page) -> None:
+    broken = []
+    for link in browser.report(page).links:
+        if not link.startswith(browser.base_url):
+            continue
+        path, _, anchor = link.removeprefix(browser.base_url).partition("#")
+        target = SITE / unquote(path.split("?")[0] or "index.html")
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_file():
+            broken.append(link)
+        elif anchor and target.suffix == ".html" and f'id="{unquote(anchor)}"' not in _text(target):
+            broken.append(link)
+    assert broken == [], f"{page.docname} links to missing pages or anchors: {broken}"
+
+
+@functools.cache
+def _text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
 
 
 def test_the_site_root_opens_the_landing_page(browser: Browser) -> None:
