@@ -97,7 +97,8 @@ def launch_urls(root: Path, page: Page) -> LaunchUrls:
     book_path = repository.get("path_to_book", "").strip("/")
     notebook = "/".join(part for part in (book_path, page.docname + ".ipynb") if part)
     colab = f"{launch['colab_url'].rstrip('/')}/github/{org_repo}/blob/{branch}/{notebook}"
-    binder = f"{launch['binderhub_url'].rstrip('/')}/v2/gh/{org_repo}/{branch}?urlpath=tree/{notebook}"
+    interface = {"classic": "tree", "jupyterlab": "lab/tree"}[launch.get("notebook_interface", "classic")]
+    binder = f"{launch['binderhub_url'].rstrip('/')}/v2/gh/{org_repo}/{branch}?urlpath={interface}/{notebook}"
     return LaunchUrls(colab=colab, binder=binder)
 
 
