@@ -67,7 +67,7 @@ class StepTools:
     context: DistributedContext
 
 
-def _backward(model: nn.Module, batch: dict[str, torch.Tensor], weight: float, tools: StepTools) -> torch.Tensor:
+def _backward(model: nn.Module, batch: dict[str, torch.Tensor], n_predictions: int, tools: StepTools) -> torch.Tensor:
     """Forward and backward one micro-batch; return ``(2,)`` [loss sum, correct count]."""
     device = tools.numerics.device
     labels = batch["labels"].to(device, non_blocking=True)
@@ -75,7 +75,7 @@ def _backward(model: nn.Module, batch: dict[str, torch.Tensor], weight: float, t
     with autocast(tools.numerics):
         out = model(batch["input_ids"].to(device, non_blocking=True), batch["attention_mask"].to(device), labels)
     # With nothing masked the model's mean loss is NaN; a zero loss still runs backward (DDP needs it).
-    loss = out.loss * (weight * n) if n else out.logits.sum() * 0.0
+    loss = out.loss * (n * tools.context.world_size / n_predictions) if n else out.logits.sum() * 0.0
     (tools.scaler.scale(loss) if tools.scaler is not None else loss).backward()
     targets = labels[labels != IGNORE_INDEX]  # (N,), the row order of the sparse logits
     correct = (out.logits.detach().argmax(dim=-1) == targets).sum()
@@ -102,11 +102,10 @@ def train_step(
     Raises:
         TrainingDiverged: if the loss or the gradient norm is not finite (no step is taken).
     """
-    weight = tools.context.world_size / n_predictions
     totals = torch.zeros(2, device=tools.numerics.device)
     for index, batch in enumerate(micro_batches):
         with no_gradient_sync(model, skip=index < len(micro_batches) - 1):
-            totals += _backward(model, batch, weight, tools)
+            totals += _backward(model, batch, n_predictions, tools)
     all_reduce_sum(totals, tools.context)
     if tools.scaler is not None:
         tools.scaler.unscale_(tools.optimizer)
