@@ -53,6 +53,7 @@ GATHER = """
     return {id: view.id, shapes: view.querySelectorAll("svg *").length,
             x: box.left + window.scrollX, y: box.top + window.scrollY, width: box.width, height: box.height};
   }),
+  icon: (document.querySelector('link[rel="icon"]') || {href: ""}).href,
   title: (document.querySelector("article.bd-article h1") || {textContent: ""}).textContent.replace("#", "").trim(),
   figures: document.querySelectorAll(".cell_output img").length,
   links: Array.from(document.querySelectorAll("a[href]")).map(a => a.href),
@@ -90,6 +91,7 @@ class PageReport:
         math: each ``.math`` element.
         tex_errors: the TeX source of formulas MathJax could not typeset (errors, unknown macros).
         mathjax: MathJax's version, or ``None`` where the page has none.
+        icon: the absolute address of the page's favicon ("" if none).
         title: the page's first heading, with its chapter number.
         views: each bertviz view.
         figures: how many images the notebook's outputs show.
@@ -103,6 +105,7 @@ class PageReport:
     math: list[MathElement]
     tex_errors: list[str]
     mathjax: str | None
+    icon: str
     title: str
     views: list[View]
     figures: int
@@ -215,6 +218,7 @@ class Tab:
             tex_errors=found["texErrors"],
             mathjax=found["mathjax"],
             views=[View(v["id"], v["shapes"], (v["x"], v["y"], v["width"], v["height"])) for v in found["views"]],
+            icon=found["icon"],
             title=found["title"],
             figures=found["figures"],
             links=found["links"],

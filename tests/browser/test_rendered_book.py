@@ -8,10 +8,13 @@ Run it with ``make browser`` (``make test`` runs it last): that builds the book,
 Without ``MLM_BOOK_SITE`` the module skips, so ``pytest tests`` stays quick and never tests a
 stale build. The site is served on 127.0.0.1 by a server the test starts; CDN requests are
 answered from ``node_modules`` inside the browser (see ``offline_cdn``), so the pages are tested
-exactly as published. Each page is opened once and checked for: no JavaScript errors, no request
-to any other host, every image loaded, every formula typeset by MathJax, every bertviz view drawn
-as SVG, and launch buttons for Colab and Binder that open the page's own notebook. Screenshots of
-every page, and of every bertviz view, go to ``artifacts/screenshots/``.
+exactly as published. The pages are those of ``_toc.yml``, in reading order. Each is opened once
+and checked for: no JavaScript errors, no request to any other host, every image loaded (the
+book's own logo and favicon among them), every formula typeset by MathJax, every bertviz view
+drawn as SVG next to a static figure, chapter numbers in reading order, links within the site
+that reach existing pages and anchors, and launch buttons for Colab and Binder that open the
+page's own notebook. Screenshots of every page (in tiles) and of every bertviz view go to
+``artifacts/screenshots/``.
 """
 
 from __future__ import annotations
@@ -109,6 +112,15 @@ def test_every_image_loads(browser: Browser, page: Page) -> None:
     assert report.images, f"{page.docname} shows no image at all, not even the logo"
     missing = [src for src, loaded in report.images if not loaded]
     assert missing == [], f"{page.docname}: images that did not load: {missing}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_id)
+def test_pages_show_the_books_own_logo_and_favicon(browser: Browser, page: Page) -> None:
+    report = browser.report(page)
+    logos = [src for src, loaded in report.images if src.endswith("_static/logo.svg") and loaded]
+    assert logos, f"{page.docname} does not show book/_static/logo.svg: {report.images}"
+    assert report.icon == browser.base_url + "_static/favicon.svg", report.icon
+    assert (SITE / "_static" / "favicon.svg").read_bytes() == (ROOT / "book" / "_static" / "favicon.svg").read_bytes()
 
 
 @pytest.mark.parametrize("page", PAGES, ids=_id)
