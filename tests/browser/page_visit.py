@@ -49,9 +49,12 @@ GATHER = """
         .map(item => item.math.slice(0, 80))
     : [],
   views: Array.from(document.querySelectorAll('div[id^="bertviz-"]')).map(view => {
-    const box = view.getBoundingClientRect();
-    return {id: view.id, shapes: view.querySelectorAll("svg *").length,
-            x: box.left + window.scrollX, y: box.top + window.scrollY, width: box.width, height: box.height};
+    // The box around the view and its drawings (the model view is wider than the text column).
+    const boxes = [view, ...view.querySelectorAll("svg")].map(el => el.getBoundingClientRect());
+    const left = Math.min(...boxes.map(b => b.left)), top = Math.min(...boxes.map(b => b.top));
+    const right = Math.max(...boxes.map(b => b.right)), bottom = Math.max(...boxes.map(b => b.bottom));
+    return {id: view.id, shapes: view.querySelectorAll("svg *").length, x: left + window.scrollX,
+            y: top + window.scrollY, width: right - left, height: bottom - top};
   }),
   icon: (document.querySelector('link[rel="icon"]') || {href: ""}).href,
   title: (document.querySelector("article.bd-article h1") || {textContent: ""}).textContent.replace("#", "").trim(),
@@ -224,17 +227,20 @@ class Tab:
             links=found["links"],
         )
 
-    def final_location(self, url: str, timeout: float = 10.0) -> str:
-        """Open ``url`` and return where the tab ends up once redirects (``<meta http-equiv>``) settle."""
-        self.call("Page.navigate", {"url": url})
-        deadline = time.monotonic() + timeout
-        location = url
-        while time.monotonic() < deadline:
-            time.sleep(0.2)
-            location = self.evaluate("document.readyState === 'complete' ? location.href : ''")
-            if location and location != url:
-                break
-        return location
+    def redirect_target(self, url: str, timeout: float = 15.0) -> str:
+        """Open ``url``, which redirects (``<meta http-equiv="Refresh">``), and return where it leads.
+
+        Raises:
+            DevToolsError: no other page loaded within ``timeout`` seconds.
+        """
+        self.devtools.clear_events()
+        first = self.call("Page.navigate", {"url": url})["loaderId"]
+
+        def redirected(params: dict[str, Any]) -> bool:
+            return params["name"] == "load" and params["loaderId"] != first
+
+        self.devtools.wait_for_event("Page.lifecycleEvent", self.session, timeout=timeout, where=redirected)
+        return self.evaluate("location.href")
 
     def screenshot_page(self, folder: Path, stem: str) -> list[Path]:
         """Save the whole page as PNG tiles ``<stem>-01.png``, ``<stem>-02.png``, ... of ``TILE`` pixels."""

@@ -187,7 +187,7 @@ def _text(path: Path) -> str:
 
 
 def test_the_site_root_opens_the_landing_page(browser: Browser) -> None:
-    assert browser.tab.final_location(browser.base_url) == browser.base_url + PAGES[0].html
+    assert browser.tab.redirect_target(browser.base_url) == browser.base_url + PAGES[0].html
 
 
 def test_pages_without_notebooks_have_no_launch_buttons(browser: Browser) -> None:
