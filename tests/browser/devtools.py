@@ -166,7 +166,8 @@ class DevTools:
                         return event
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise DevToolsError(f"no {method} event within {timeout} s")
+                    seen = [e.params for e in self._events if e.method == method and e.session == session]
+                    raise DevToolsError(f"no matching {method} event within {timeout} s; seen: {seen[-10:]}")
                 self._answered.wait(min(left, 0.5))
 
     @property
