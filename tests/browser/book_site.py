@@ -8,6 +8,8 @@ that open ``<path_to_book>/<docname>.ipynb`` of the repository on Colab and Bind
 from __future__ import annotations
 
 import functools
+import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,6 +102,23 @@ def launch_urls(root: Path, page: Page) -> LaunchUrls:
     interface = {"classic": "tree", "jupyterlab": "lab/tree"}[launch.get("notebook_interface", "classic")]
     binder = f"{launch['binderhub_url'].rstrip('/')}/v2/gh/{org_repo}/{branch}?urlpath={interface}/{notebook}"
     return LaunchUrls(colab=colab, binder=binder)
+
+
+# A cell's last line that displays a bertviz view: `head_view(...)`, `viz.model_view(...)`,
+# `display(head_view(...))`.
+_SHOWS_VIEW = re.compile(r"^(display\()?([A-Za-z_]\w*\.)?(head_view|model_view)\(")
+
+
+def displayed_bertviz_views(notebook: Path) -> int:
+    """How many code cells of ``notebook`` end by displaying a bertviz view (one view each)."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    count = 0
+    for cell in cells:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        lines = [line for line in source.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+        if cell["cell_type"] == "code" and lines and _SHOWS_VIEW.match(lines[-1]):
+            count += 1
+    return count
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

@@ -35,7 +35,7 @@ if not os.environ.get("MLM_BOOK_SITE"):
         allow_module_level=True,
     )
 
-from book_site import Page, book_pages, launch_urls, serve  # noqa: E402
+from book_site import Page, book_pages, displayed_bertviz_views, launch_urls, serve  # noqa: E402
 from devtools import DevTools  # noqa: E402
 from offline_cdn import check_installed  # noqa: E402
 from page_visit import OfflineNetwork, PageReport, Tab  # noqa: E402
@@ -144,6 +144,16 @@ def test_bertviz_views_draw_their_svg(browser: Browser, page: Page) -> None:
     assert all(view.box[2] > 100 and view.box[3] > 100 for view in report.views), report.views
     # Readers without JavaScript (or without the CDN) see the same attention as static figures.
     assert report.figures > 0, f"{page.docname} shows bertviz views but no static figure (e.g. a heatmap)"
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES, ids=_id)
+def test_every_bertviz_cell_shows_its_view(browser: Browser, page: Page) -> None:
+    expected = displayed_bertviz_views(page.source)
+    found = len(browser.report(page).views)
+    assert found == expected, (
+        f"{page.docname}: {expected} cells display a bertviz view but the page has {found}; "
+        "store the notebook with its outputs (make execute NB=...)"
+    )
 
 
 @pytest.mark.parametrize("page", NOTEBOOK_PAGES, ids=_id)
