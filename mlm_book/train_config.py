@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from mlm_book.curriculum import Curriculum
 from mlm_book.masking import MaskingConfig
 from mlm_book.schedule import DECAY_KINDS, DecayKind
 
@@ -45,7 +46,10 @@ class TrainConfig:
             ``max_len``).
         packing: True packs the token stream into full blocks of ``seq_len`` (no padding);
             False keeps one paragraph per sequence, padded, in batches of similar length.
-        masking: how tokens are selected and corrupted.
+        masking: how tokens are selected and corrupted (evaluation always uses it).
+        curriculum: the sequence length and training mask rate per step (see
+            ``curriculum``); the default changes nothing. A length curriculum needs
+            ``packing`` and keeps ``seq_len`` as the full length (and the evaluation length).
         lr: peak learning rate.
         warmup_ratio: fraction of ``steps`` spent warming up linearly from 0 to ``lr``, so
             that changing ``steps`` keeps the shape of the schedule.
@@ -74,6 +78,7 @@ class TrainConfig:
     seq_len: int = 128
     packing: bool = True
     masking: MaskingConfig = field(default_factory=MaskingConfig)
+    curriculum: Curriculum = field(default_factory=Curriculum)
     lr: float = 1e-3
     warmup_ratio: float = 0.1
     decay: DecayKind = "linear"
@@ -111,6 +116,7 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.corpus must name a corpus, got {self.corpus!r}; try 'builtin'")
         if not isinstance(self.masking, MaskingConfig):
             raise ValueError(f"TrainConfig.masking must be a MaskingConfig, got {type(self.masking).__name__}")
+        self._check_curriculum()
         if self.decay not in DECAY_KINDS:
             raise ValueError(f"TrainConfig.decay must be one of {DECAY_KINDS}, got {self.decay!r}")
         if self.precision not in PRECISIONS:
@@ -122,6 +128,16 @@ class TrainConfig:
                 f"TrainConfig.batch_size={self.batch_size} is not divisible by grad_accum={self.grad_accum}; "
                 "each micro-batch must hold the same number of sequences"
             )
+
+    def _check_curriculum(self) -> None:
+        if not isinstance(self.curriculum, Curriculum):
+            raise ValueError(f"TrainConfig.curriculum must be a Curriculum, got {type(self.curriculum).__name__}")
+        if self.curriculum.length.kind != "fixed" and not self.packing:
+            raise ValueError(
+                f"a {self.curriculum.length.kind} length curriculum cuts packed blocks; set packing=True "
+                "or use LengthSchedule.fixed()"
+            )
+        self.curriculum.length.check_full_length(self.seq_len)
 
     def _check_numbers(self) -> None:
         if not self.lr > 0:
@@ -197,6 +213,7 @@ class TrainConfig:
         """Return the fields as a plain, JSON-ready dict (``masking`` as a nested dict)."""
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         values["masking"] = self.masking.to_dict()
+        values["curriculum"] = self.curriculum.to_dict()
         values["betas"] = list(self.betas)
         return values
 
@@ -223,6 +240,8 @@ class TrainConfig:
             if bad:
                 raise ValueError(f"unknown MaskingConfig field(s) {bad}; known fields are {sorted(masking_fields)}")
             values["masking"] = MaskingConfig(**values["masking"])
+        if "curriculum" in values and isinstance(values["curriculum"], dict):
+            values["curriculum"] = Curriculum.from_dict(values["curriculum"])
         return cls(**values)
 
     def to_json(self) -> str:

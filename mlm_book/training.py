@@ -3,13 +3,17 @@
 Each optimizer step takes the next *global* batch of the epoch's shuffled order, pads and masks
 it with the masking generator, splits it over processes and accumulation micro-batches, and
 takes one step (``train_step``): AdamW without decay on biases and LayerNorm, a warmup-then-
-decay schedule, gradient clipping, autocast on GPUs. Every ``eval_every`` steps it measures the
-fixed validation batches (and the probes), and saves a checkpoint that ``resume=True``
-continues exactly: on a CPU an interrupted and an uninterrupted run end with identical weights.
+decay schedule, gradient clipping, autocast on GPUs. A curriculum (``TrainConfig.curriculum``)
+may cut a step's packed blocks to a shorter length (``curriculum_batches``) and mask them at
+another rate; evaluation keeps the full length and the config's masking. Every ``eval_every``
+steps it measures the fixed validation batches (and the probes), and saves a checkpoint that
+``resume=True`` continues exactly: on a CPU an interrupted and an uninterrupted run end with
+identical weights.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +28,8 @@ from mlm_book.atomic import read_json
 from mlm_book.checkpoint import TOKENIZER_FILE, load_model
 from mlm_book.collator import MaskingCollator, derive_seed
 from mlm_book.config import ModelConfig
+from mlm_book.curriculum import StepPlan
+from mlm_book.curriculum_batches import cut_blocks
 from mlm_book.data_pipeline import Sequences, batch_order, eval_batches, prepare_split, split_batch
 from mlm_book.distributed import DistributedContext, barrier, broadcast_text, cleanup_distributed, setup_distributed
 from mlm_book.distributed import wrap_model
@@ -165,9 +171,26 @@ class _Loop:
     def next_epoch(self) -> None:
         self.epoch, self.batch_in_epoch, self.epoch_start = self.epoch + 1, 0, self.order.get_state()
 
+    def plan(self) -> StepPlan:
+        """The length, batch size and mask rate of the next step, from the curriculum."""
+        config = self.config
+        return config.curriculum.plan(self.step, config.steps, full_len=config.seq_len, batch_size=config.batch_size,
+                                      divisor=config.grad_accum * self.context.world_size)
+
+    def collate_plan(self, indices: torch.Tensor, plan: StepPlan) -> dict[str, torch.Tensor]:
+        """Cut the blocks at ``indices`` to the plan's length and mask them at its rate (same generator)."""
+        examples = self.data.train.examples(indices)
+        if plan.length != self.config.seq_len:
+            examples = cut_blocks(examples, plan.length, plan.batch_size, keep=self.config.curriculum.length.keep)
+        collate = self.collate
+        if plan.mask_prob is not None and plan.mask_prob != self.config.masking.mask_prob:
+            masking = dataclasses.replace(self.config.masking, mask_prob=plan.mask_prob)
+            collate = MaskingCollator(masking, vocab_size=self.data.vocab_size, generator=self.masking)
+        return collate(examples)
+
     def take_step(self, indices: torch.Tensor) -> tuple[StepStats, int]:
         """Mask the global batch at ``indices``, train on this process's share; returns stats and tokens."""
-        batch = self.collate(self.data.train.examples(indices))
+        batch = self.collate_plan(indices, self.plan())
         n_predictions = max(1, int((batch["labels"] != IGNORE_INDEX).sum()))
         n_tokens = int(batch["attention_mask"].sum())
         accum, rank = self.config.grad_accum, self.context.rank

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mlm_book.curriculum import Curriculum, LengthSchedule, MaskRateSchedule
 from mlm_book.masking import MaskingConfig
 from mlm_book.train_config import TrainConfig
 
@@ -36,6 +37,16 @@ def test_json_round_trip(steps: int, accum: int, lr: float, packing: bool, strat
     again = TrainConfig.from_json(config.to_json())
     assert again == config and isinstance(again.masking, MaskingConfig)
     assert again.betas == config.betas and isinstance(again.betas, tuple)
+
+
+def test_curriculum_round_trips_and_old_files_get_the_plain_one() -> None:
+    curriculum = Curriculum(LengthSchedule.linear(32, 0.5, keep="batch"), MaskRateSchedule(0.4, 0.15))
+    config = TrainConfig(curriculum=curriculum)
+    again = TrainConfig.from_json(config.to_json())
+    assert again == config and again.curriculum == curriculum
+    old = config.to_dict()
+    del old["curriculum"]  # a train_config.json written before curricula existed
+    assert TrainConfig.from_dict(old).curriculum == Curriculum()
 
 
 def test_micro_batch_size() -> None:
@@ -70,6 +81,11 @@ def test_differences() -> None:
         ({"grad_clip": -1.0}, "weight_decay and grad_clip must be >= 0"),
         ({"betas": (0.9, 1.0)}, r"betas must be two numbers in \[0, 1\)"),
         ({"eps": 0.0}, "TrainConfig.eps must be positive, got 0.0"),
+        ({"curriculum": LengthSchedule()}, "TrainConfig.curriculum must be a Curriculum, got LengthSchedule"),
+        ({"curriculum": Curriculum(LengthSchedule.linear(32, 0.5)), "packing": False},
+         "a linear length curriculum cuts packed blocks; set packing=True or use LengthSchedule.fixed"),
+        ({"curriculum": Curriculum(LengthSchedule.stepwise((64,), (0.5,))), "seq_len": 48},
+         r"the length curriculum reaches 64 tokens but the full length \(seq_len\) is 48"),
     ],
 )
 def test_bad_values_are_named(kwargs: dict, message: str) -> None:
@@ -85,6 +101,7 @@ def test_bad_values_are_named(kwargs: dict, message: str) -> None:
         ('{"masking": {"mask_prob": 2.0}}', "mask_prob must be strictly between 0 and 1, got 2.0"),
         ('{"step": 3}', r"unknown TrainConfig field\(s\) \['step'\]"),
         ('{"masking": {"prob": 0.1}}', r"unknown MaskingConfig field\(s\) \['prob'\]"),
+        ('{"curriculum": {"length": {"kind": "cubic"}}}', r"LengthSchedule.kind must be one of .* got 'cubic'"),
     ],
 )
 def test_bad_json(text: str, message: str) -> None:

@@ -13,6 +13,8 @@ import mlm_book.training as training
 from mlm_book.checkpoint import load_model
 from mlm_book.config import ModelConfig
 from mlm_book.corpus import generate_paragraphs
+from mlm_book.curriculum import Curriculum, LengthSchedule, MaskRateSchedule
+from mlm_book.model import MLMModel
 from mlm_book.schedule import Schedule
 from mlm_book.tokenization import train_tokenizer
 from mlm_book.train_config import TrainConfig
@@ -195,3 +197,78 @@ def test_missing_pieces(tmp_path: Path, corpus: datasets.DatasetDict, tokenizer:
     empty = datasets.DatasetDict({"train": datasets.Dataset.from_dict({"text": []})})
     with pytest.raises(ValueError, match=r"the corpus has no training text \(splits: \['train'\]\)"):
         train(CONFIG, MODEL, dataset=empty, tokenizer=tokenizer)
+
+
+CURRICULUM = Curriculum(LengthSchedule.stepwise((16, 24), until=(0.3, 0.6)), MaskRateSchedule(0.3, 0.15))
+
+
+def test_curriculum_steps_have_the_planned_shapes_rates_and_tokens(
+    corpus: datasets.DatasetDict, tokenizer: Tokenizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = dataclasses.replace(CONFIG, packing=True, curriculum=CURRICULUM, eval_every=9)
+    real_step, seen = training.train_step, []
+
+    def spy(model, micro_batches, n_predictions, tools, step):  # noqa: ANN001, ANN202
+        seen.append(([tuple(b["input_ids"].shape) for b in micro_batches], n_predictions))
+        return real_step(model, micro_batches, n_predictions, tools, step)
+
+    monkeypatch.setattr(training, "train_step", spy)
+    result = train(config, MODEL, dataset=corpus, tokenizer=tokenizer)
+    plans = [CURRICULUM.plan(t, 9, full_len=48, batch_size=24, divisor=2) for t in range(9)]
+    assert [(p.length, p.batch_size) for p in plans[::3]] == [(16, 72), (24, 48), (48, 24)]
+    assert [shapes for shapes, _ in seen] == [[(p.batch_size // 2, p.length)] * 2 for p in plans]
+    assert result.tokens_seen == 9 * 24 * 48  # the same token budget as the fixed-length run
+    shares = [n / (p.batch_size * (p.length - 1)) for (_, n), p in zip(seen, plans)]
+    assert all(abs(share - p.mask_prob) < 0.06 for share, p in zip(shares, plans))  # [SEP]s are never masked
+    assert shares[0] > shares[-1] + 0.08  # 30% at the start, 15% at the end
+
+
+def test_positions_beyond_the_curriculum_length_stay_untouched(
+    corpus: datasets.DatasetDict, tokenizer: Tokenizer
+) -> None:
+    short = Curriculum(LengthSchedule.stepwise((16,), until=(1.0,)))
+    config = dataclasses.replace(CONFIG, packing=True, steps=3, weight_decay=0.0, eval_sequences=0, curriculum=short)
+    result = train(config, MODEL, dataset=corpus, tokenizer=tokenizer)
+    initial = MLMModel(MODEL, generator=torch.Generator().manual_seed(config.seed)).embeddings.position.weight
+    trained = result.model.embeddings.position.weight
+    assert torch.equal(trained[16:], initial[16:]) and not torch.allclose(trained[:16], initial[:16])
+
+
+def test_a_model_trained_at_changing_lengths_keeps_no_stale_state(
+    corpus: datasets.DatasetDict, tokenizer: Tokenizer
+) -> None:
+    config = dataclasses.replace(CONFIG, packing=True, steps=6, eval_every=2, curriculum=CURRICULUM)
+    model = train(config, MODEL, dataset=corpus, tokenizer=tokenizer).model.eval()
+    fresh = MLMModel(MODEL).eval()
+    fresh.load_state_dict(model.state_dict())
+    ids = torch.randint(5, 300, (3, 48), generator=torch.Generator().manual_seed(1))
+    for length in (48, 16, 24, 48):
+        assert torch.equal(model(ids[:, :length]).logits, fresh(ids[:, :length]).logits)
+
+
+def test_an_interrupted_curriculum_resumes_where_it_stopped(
+    tmp_path: Path, corpus: datasets.DatasetDict, tokenizer: Tokenizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = dataclasses.replace(CONFIG, packing=True, curriculum=CURRICULUM)
+    whole = train(config, MODEL, dataset=corpus, tokenizer=tokenizer, out_dir=tmp_path / "whole")
+    real_step, calls = training.train_step, []
+
+    def crash_at_fifth_step(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt  # in the length-24 phase; the checkpoint of step 4 remains
+        return real_step(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_step", crash_at_fifth_step)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, MODEL, dataset=corpus, tokenizer=tokenizer, out_dir=tmp_path / "cut")
+    monkeypatch.setattr(training, "train_step", real_step)
+    saved = json.loads((tmp_path / "cut" / "train_config.json").read_text())
+    assert Curriculum.from_dict(saved["curriculum"]) == CURRICULUM
+    resumed = train(config, MODEL, dataset=corpus, out_dir=tmp_path / "cut", resume=True)
+    assert resumed.step == 9 and resumed.tokens_seen == whole.tokens_seen
+    assert _same_weights(whole.model, resumed.model)
+    assert _without_rates(whole.history) == _without_rates(resumed.history)
+    other = dataclasses.replace(config, curriculum=Curriculum())
+    with pytest.raises(ValueError, match=r"--resume: curriculum is .* but .*train_config.json has .*a resumed run may"):
+        train(other, MODEL, dataset=corpus, out_dir=tmp_path / "cut", resume=True)
