@@ -11,7 +11,6 @@ pipeline written from scratch; ``mlm_book.batch_encoding`` turns batches of text
 from __future__ import annotations
 
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
+from mlm_book.atomic import write_bytes_atomically
 from mlm_book.special_tokens import CLS_TOKEN, MASK_TOKEN, PAD_TOKEN, SEP_TOKEN
 from mlm_book.special_tokens import SPECIAL_TOKENS, UNK_TOKEN
 from mlm_book.wordpiece import CONTINUATION_PREFIX, MAX_INPUT_CHARS_PER_WORD
@@ -155,14 +155,7 @@ def save_tokenizer(tokenizer: Tokenizer, path: str | os.PathLike[str]) -> Path:
         path = path / TOKENIZER_FILE
     if not path.parent.is_dir():
         raise FileNotFoundError(f"cannot save the tokenizer: no directory {path.parent}; create it first")
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(tokenizer.to_str(pretty=True))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_bytes_atomically(path, tokenizer.to_str(pretty=True).encode("utf-8"))
     return path
 
 
