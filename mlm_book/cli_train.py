@@ -146,7 +146,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from mlm_book.evaluation import evaluate_masked, probe_accuracy, score_probes
     from mlm_book.run_dir import read_run
     from mlm_book.train_inputs import load_inputs
-    from mlm_book.training import build_eval_batches
+    from mlm_book.train_data import build_eval_batches
 
     run = read_run(args.run_dir)
     loaded = load_model(args.run_dir)

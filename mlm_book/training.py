@@ -30,7 +30,7 @@ from mlm_book.collator import MaskingCollator, derive_seed
 from mlm_book.config import ModelConfig
 from mlm_book.curriculum import StepPlan
 from mlm_book.curriculum_batches import cut_blocks
-from mlm_book.data_pipeline import Sequences, batch_order, eval_batches, prepare_split, split_batch
+from mlm_book.data_pipeline import batch_order, split_batch
 from mlm_book.distributed import DistributedContext, barrier, broadcast_text, cleanup_distributed, setup_distributed
 from mlm_book.distributed import wrap_model
 from mlm_book.evaluation import ProbeLike, evaluate_masked, probe_accuracy, score_probes
@@ -42,6 +42,7 @@ from mlm_book.run_dir import HISTORY_FILE, check_out_dir, commit_checkpoint, sta
 from mlm_book.schedule import Schedule, make_scheduler
 from mlm_book.special_tokens import IGNORE_INDEX
 from mlm_book.train_config import TrainConfig
+from mlm_book.train_data import TrainData, prepare_data
 from mlm_book.train_state import STATE_JSON, TrainState, load_train_state, save_train_state
 from mlm_book.train_step import StepStats, StepTools, TrainingDiverged, train_step
 
@@ -63,67 +64,6 @@ class TrainResult:
     step: int
     tokens_seen: int
     out_dir: Path | None
-
-
-@dataclass(frozen=True)
-class TrainData:
-    """The data of a run, prepared once.
-
-    Attributes:
-        train: the training sequences.
-        eval_batches: validation batches, masked once.
-        vocab_size: the tokenizer's vocabulary size (random replacements are drawn below it).
-    """
-
-    train: Sequences
-    eval_batches: list[dict[str, torch.Tensor]]
-    vocab_size: int
-
-
-def prepare_data(dataset: datasets.DatasetDict, tokenizer: Tokenizer, config: TrainConfig) -> TrainData:
-    """Tokenize the train and validation splits and build the fixed evaluation batches.
-
-    Args:
-        dataset: splits ``train`` and (optionally) ``validation`` with a ``text`` column.
-        tokenizer: the run's tokenizer.
-        config: sequence length, packing, masking, evaluation size and seed.
-
-    Returns:
-        The training sequences and the evaluation batches.
-    """
-    if "train" not in dataset or len(dataset["train"]) == 0:
-        raise ValueError(f"the corpus has no training text (splits: {sorted(dataset)}); give a corpus with text")
-    train = prepare_split(dataset["train"], tokenizer, seq_len=config.seq_len, packing=config.packing)
-    if len(train) < config.batch_size:
-        raise ValueError(
-            f"the corpus gives {len(train)} training sequences of up to {config.seq_len} tokens, fewer than "
-            f"batch_size={config.batch_size}; use a larger corpus or a smaller batch size"
-        )
-    batches: list[dict[str, torch.Tensor]] = []
-    if "validation" in dataset and config.eval_sequences > 0:
-        batches = build_eval_batches(dataset["validation"], tokenizer, config)
-    return TrainData(train=train, eval_batches=batches, vocab_size=tokenizer.get_vocab_size())
-
-
-def build_eval_batches(
-    split: datasets.Dataset, tokenizer: Tokenizer, config: TrainConfig
-) -> list[dict[str, torch.Tensor]]:
-    """The fixed evaluation batches of a run: ``config.eval_sequences`` sequences masked once.
-
-    The masks come from a generator seeded by the run's seed alone, so every evaluation of a
-    run, and ``mlm-book evaluate`` afterwards, scores exactly the same predictions.
-
-    Args:
-        split: a split with a ``text`` column (validation or test).
-        tokenizer: the run's tokenizer.
-        config: sequence length, packing, masking, evaluation size, batch size and seed.
-
-    Returns:
-        Batches with ``input_ids``, ``attention_mask`` and ``labels`` (empty for an empty split).
-    """
-    sequences = prepare_split(split, tokenizer, seq_len=config.seq_len, packing=config.packing)
-    collator = MaskingCollator(config.masking, vocab_size=tokenizer.get_vocab_size(), generator=derive_seed(config.seed, "eval"))
-    return eval_batches(sequences, n_sequences=config.eval_sequences, batch_size=config.batch_size, collate=collator)
 
 
 class _Loop:
