@@ -43,6 +43,8 @@ def fill_mask(model: MLMModel, tokenizer: Tokenizer, text: str, top_k: int = 5) 
     """Predict the ``top_k`` most likely tokens for every ``[MASK]`` in ``text``.
 
     The model runs in eval mode without gradients; its previous mode is restored afterwards.
+    A model whose vocabulary is larger than its tokenizer's (rows kept free, e.g. a vocabulary
+    size rounded up) never proposes those spare ids: no text could contain them.
 
     Args:
         model: the masked language model.
@@ -57,8 +59,9 @@ def fill_mask(model: MLMModel, tokenizer: Tokenizer, text: str, top_k: int = 5) 
     mask_id = tokenizer.token_to_id(MASK_TOKEN)
     if mask_id is None:
         raise ValueError(f"the tokenizer has no {MASK_TOKEN} token; use the tokenizer the model was trained with")
-    if not 1 <= top_k <= model.config.vocab_size:
-        raise ValueError(f"top_k={top_k} must be between 1 and the vocabulary size {model.config.vocab_size}")
+    known = min(model.config.vocab_size, tokenizer.get_vocab_size())  # ids beyond the tokenizer's are never text
+    if not 1 <= top_k <= known:
+        raise ValueError(f"top_k={top_k} must be between 1 and the vocabulary size {known}")
     encoding = tokenizer.encode(text)
     ids = [token_id for token_id, real in zip(encoding.ids, encoding.attention_mask) if real]  # drop any padding
     positions = [i for i, token_id in enumerate(ids) if token_id == mask_id]
@@ -67,7 +70,7 @@ def fill_mask(model: MLMModel, tokenizer: Tokenizer, text: str, top_k: int = 5) 
     if len(ids) > model.config.max_len:
         raise ValueError(f"the text is {len(ids)} tokens long but the model reads at most {model.config.max_len}")
     probabilities = _mask_probabilities(model, ids, positions)  # (N_masks, V)
-    scores, token_ids = probabilities.topk(top_k, dim=-1)  # (N_masks, top_k)
+    scores, token_ids = probabilities[:, :known].topk(top_k, dim=-1)  # (N_masks, top_k)
     return [
         MaskPrediction(
             token=tokenizer.decode([token_id], skip_special_tokens=False),

@@ -1,5 +1,6 @@
 """Tests of mlm_book.fill_mask: agreement with transformers' fill-mask pipeline, and errors."""
 
+import dataclasses
 import string
 
 import pytest
@@ -77,6 +78,19 @@ def test_a_confident_model_fills_in_its_word():
     best = fill_mask(model, tokenizer, "The cat [MASK] on the mat.", top_k=1)
     expected = MaskPrediction("sat", sat, pytest.approx(1.0), "the cat sat on the mat.", mask_index=0)
     assert best == [expected]
+
+
+def test_ids_the_tokenizer_does_not_have_are_never_proposed():
+    tokenizer = tiny_tokenizer()
+    known = tokenizer.get_vocab_size()
+    model = MLMModel(dataclasses.replace(CONFIG, vocab_size=known + 29), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        model.head.decoder.bias[known:] = 30.0  # the spare ids would win every mask
+    predictions = fill_mask(model, tokenizer, "The cat [MASK] on the mat.", top_k=known)
+    assert sorted(p.token_id for p in predictions) == list(range(known))
+    assert all(p.token for p in predictions)
+    with pytest.raises(ValueError, match=f"between 1 and the vocabulary size {known}"):
+        fill_mask(model, tokenizer, "The cat [MASK] on the mat.", top_k=known + 1)
 
 
 def test_model_mode_is_restored_and_no_gradient_is_recorded():
