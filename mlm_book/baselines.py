@@ -19,10 +19,7 @@ from torch import Tensor
 from mlm_book.config import ModelConfig
 from mlm_book.data_pipeline import Sequences
 from mlm_book.model import MLMModel
-from mlm_book.special_tokens import CLS_ID, MASK_ID, PAD_ID, SEP_ID
-
-NEVER_MASKED = (PAD_ID, CLS_ID, SEP_ID, MASK_ID)
-"""Special tokens that masking never selects, so they never need predicting."""
+from mlm_book.special_tokens import SPECIAL_IDS
 
 
 def unigram_log_probs(sequences: Sequences, vocab_size: int, *, smoothing: float = 1.0) -> Tensor:
@@ -35,7 +32,8 @@ def unigram_log_probs(sequences: Sequences, vocab_size: int, *, smoothing: float
             never seen in training does not get probability 0 and an infinite loss).
 
     Returns:
-        ``(vocab_size,)`` float32 log-probabilities; ``-inf`` for the never-masked special tokens.
+        ``(vocab_size,)`` float32 log-probabilities; ``-inf`` for the special tokens, which the
+        collator never masks by default.
 
     Raises:
         ValueError: if ``smoothing`` is not positive or an id is outside the vocabulary.
@@ -48,7 +46,7 @@ def unigram_log_probs(sequences: Sequences, vocab_size: int, *, smoothing: float
             "pass the vocabulary size of the tokenizer that encoded them"
         )
     counts = torch.bincount(sequences.input_ids, minlength=vocab_size).double() + smoothing  # (V,)
-    counts[list(NEVER_MASKED)] = 0.0
+    counts[list(SPECIAL_IDS)] = 0.0  # the collator never masks them: never a label
     return (counts / counts.sum()).log().float()
 
 

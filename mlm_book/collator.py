@@ -33,7 +33,7 @@ from mlm_book.masking import (
     check_vocabulary,
     select_positions,
 )
-from mlm_book.special_tokens import IGNORE_INDEX, MASK_ID, PAD_ID, SPECIAL_TOKENS
+from mlm_book.special_tokens import IGNORE_INDEX, MASK_ID, PAD_ID, SPECIAL_IDS
 
 Example = Mapping[str, Any] | Sequence[int] | Tensor
 
@@ -107,7 +107,7 @@ class MaskingCollator:
         vocab_size: int,
         pad_id: int = PAD_ID,
         mask_token_id: int = MASK_ID,
-        special_ids: Iterable[int] = tuple(range(len(SPECIAL_TOKENS))),
+        special_ids: Iterable[int] = SPECIAL_IDS,
         generator: torch.Generator | int = 0,
         pad_to_multiple_of: int | None = None,
         return_masked_positions: bool = False,

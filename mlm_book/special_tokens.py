@@ -16,5 +16,6 @@ MASK_TOKEN = "[MASK]"  # replaces the tokens the model must predict
 SPECIAL_TOKENS: tuple[str, ...] = (PAD_TOKEN, UNK_TOKEN, CLS_TOKEN, SEP_TOKEN, MASK_TOKEN)
 
 PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID = range(len(SPECIAL_TOKENS))
+SPECIAL_IDS: tuple[int, ...] = tuple(range(len(SPECIAL_TOKENS)))  # never masked by default
 
 IGNORE_INDEX = -100

@@ -5,11 +5,11 @@ import math
 import pytest
 import torch
 
-from mlm_book.baselines import NEVER_MASKED, context_free_model, unigram_log_probs
+from mlm_book.baselines import context_free_model, unigram_log_probs
 from mlm_book.config import ModelConfig
 from mlm_book.data_pipeline import Sequences
 from mlm_book.evaluation import evaluate_masked
-from mlm_book.special_tokens import CLS_ID, IGNORE_INDEX, SEP_ID
+from mlm_book.special_tokens import CLS_ID, IGNORE_INDEX, SEP_ID, SPECIAL_IDS, UNK_ID
 
 CONFIG = ModelConfig(vocab_size=16, d_model=8, n_heads=2, n_layers=1, d_ff=16, max_len=12)
 
@@ -21,11 +21,11 @@ def _sequences(rows: list[list[int]]) -> Sequences:
 
 
 def test_unigram_counts_are_smoothed_and_skip_tokens_never_masked():
-    sequences = _sequences([[CLS_ID, 7, 7, 9, SEP_ID], [CLS_ID, 7, SEP_ID]])
+    sequences = _sequences([[CLS_ID, 7, 7, 9, SEP_ID], [CLS_ID, 7, UNK_ID, SEP_ID]])
     probs = unigram_log_probs(sequences, vocab_size=12, smoothing=0.5).exp()
     assert probs.sum().item() == pytest.approx(1.0)
-    assert all(probs[i] == 0 for i in NEVER_MASKED)
-    total = 3 + 1 + 0.5 * (12 - len(NEVER_MASKED))  # seen tokens + pseudo-counts of maskable ids
+    assert all(probs[i] == 0 for i in SPECIAL_IDS)
+    total = 3 + 1 + 0.5 * (12 - len(SPECIAL_IDS))  # seen tokens + pseudo-counts of maskable ids
     assert probs[7].item() == pytest.approx(3.5 / total)
     assert probs[9].item() == pytest.approx(1.5 / total)
     assert probs[11].item() == pytest.approx(0.5 / total)
