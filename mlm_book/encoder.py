@@ -20,6 +20,7 @@ from torch import nn
 
 from mlm_book.attention import AttentionOutput, MultiHeadSelfAttention
 from mlm_book.config import ModelConfig
+from mlm_book.dropout import Dropout
 from mlm_book.special_tokens import PAD_ID
 
 
@@ -37,7 +38,7 @@ class Embeddings(nn.Module):
         self.segment = nn.Embedding(config.n_segments, config.d_model) if config.n_segments else None
         # A pre-LN encoder normalises at the start of every layer, so it skips this one.
         self.norm = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps) if config.norm == "post" else None
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
 
     def forward(self, input_ids: torch.Tensor, segment_ids: torch.Tensor | None = None) -> torch.Tensor:
         """Embed a batch of token ids.
@@ -92,7 +93,7 @@ class EncoderLayer(nn.Module):
         self.attention_norm = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps)
         self.feed_forward = FeedForward(config.d_model, config.d_ff)
         self.feed_forward_norm = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
 
     def forward(
         self, x: torch.Tensor, attention_mask: torch.Tensor | None = None, *, output_attentions: bool = False

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mlm_book.attention import MultiHeadSelfAttention, scaled_dot_product_attention
+from mlm_book.dropout import dropout_mask
 
 torch.set_num_threads(1)
 ATOL = 1e-5  # float32 sums of a few dozen terms
@@ -140,6 +141,22 @@ def test_dropout_acts_only_in_training_and_weights_stay_normalised():
     assert not torch.allclose(trained.output, evaluated)
     torch.testing.assert_close(trained.weights.sum(-1), torch.ones(2, 4, 6))
     assert not torch.allclose(attention(x).output, evaluated)  # the fused path drops out too
+
+
+@pytest.mark.parametrize("output_attentions", [False, True])
+def test_cpu_training_drops_the_weights_with_the_books_mask(output_attentions):
+    attention = make_attention(n_heads=4, dropout=0.3).train()
+    x = torch.randn(2, 6, 32, generator=torch.Generator().manual_seed(6))
+    keep = padding_mask([6, 4], 6)
+    torch.manual_seed(8)
+    trained = attention(x, keep, output_attentions=output_attentions)
+    q, k, v = attention.qkv(x).view(2, 6, 3, 4, 8).permute(2, 0, 3, 1, 4).unbind(0)
+    weights = scaled_dot_product_attention(q, k, v, keep).weights  # (2, 4, 6, 6)
+    torch.manual_seed(8)
+    context = (weights * dropout_mask((2, 4, 6, 6), 0.3)) @ v  # (2, 4, 6, 8)
+    expected = attention.out(context.transpose(1, 2).reshape(2, 6, 32))
+    torch.testing.assert_close(trained.output, expected, atol=ATOL, rtol=0)
+    assert (trained.weights is not None) == output_attentions
 
 
 def test_heads_must_divide_the_width():
