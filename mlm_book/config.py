@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 NormPlacement = Literal["post", "pre"]
+PositionInit = Literal["normal", "sinusoidal"]
 PRESET_NAMES: tuple[str, ...] = ("tiny", "bert-base")
 
 
@@ -35,6 +36,10 @@ class ModelConfig:
         n_segments: rows of the segment (BERT: token type) embedding; 0 turns it off.
         layer_norm_eps: the epsilon of every LayerNorm (BERT uses 1e-12).
         init_std: standard deviation of the normal initialisation of weights (BERT: 0.02).
+        position_init: how the learned position embeddings start: ``"normal"`` (random, as in
+            BERT) or ``"sinusoidal"`` (the fixed sinusoids of the original Transformer, scaled by
+            ``init_std``, which give every offset between two positions the same signature from
+            the first step; they are still trained).
     """
 
     vocab_size: int = 8192
@@ -48,6 +53,7 @@ class ModelConfig:
     n_segments: int = 0
     layer_norm_eps: float = 1e-12
     init_std: float = 0.02
+    position_init: PositionInit = "normal"
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "d_model", "n_heads", "n_layers", "d_ff", "max_len"):
@@ -63,6 +69,10 @@ class ModelConfig:
             raise ValueError(f"ModelConfig.dropout must be in [0, 1), got {self.dropout!r}")
         if self.norm not in ("post", "pre"):
             raise ValueError(f"ModelConfig.norm must be 'post' or 'pre', got {self.norm!r}")
+        if self.position_init not in ("normal", "sinusoidal"):
+            raise ValueError(
+                f"ModelConfig.position_init must be 'normal' or 'sinusoidal', got {self.position_init!r}"
+            )
         if isinstance(self.n_segments, bool) or not isinstance(self.n_segments, int) or self.n_segments < 0:
             raise ValueError(f"ModelConfig.n_segments must be an integer >= 0, got {self.n_segments!r}")
         if not self.layer_norm_eps > 0 or not self.init_std > 0:
@@ -82,8 +92,10 @@ class ModelConfig:
 
         ``max_len`` is 128: the corpus chapters cut text into blocks of 128 tokens, which keeps
         a training step cheap on a laptop (attention costs grow with the square of the length).
+        Position embeddings start as sinusoids: in a few CPU minutes, randomly initialised ones
+        left the model guessing from word frequencies alone (see the training chapter).
         """
-        return cls()
+        return cls(position_init="sinusoidal")
 
     @classmethod
     def bert_base(cls, vocab_size: int = 30522) -> ModelConfig:

@@ -24,6 +24,29 @@ from mlm_book.dropout import Dropout
 from mlm_book.special_tokens import PAD_ID
 
 
+def sinusoidal_positions(length: int, width: int) -> torch.Tensor:
+    r"""The Transformer's position signals: $\sin(p\,\omega_i)$ and $\cos(p\,\omega_i)$ side by side.
+
+    Column pair $i$ turns at the frequency $\omega_i = 10000^{-2i/\text{width}}$, so the vector of
+    position $p + k$ is a fixed rotation of that of $p$, the same for every $p$: a layer can find
+    "the token $k$ to the left" with one linear map.
+
+    Args:
+        length: number of positions.
+        width: vector width.
+
+    Returns:
+        ``(length, width)`` float tensor with values in [-1, 1]: sines in even columns, cosines in odd.
+    """
+    position = torch.arange(length, dtype=torch.float64)[:, None]  # (T, 1)
+    frequency = 10000.0 ** (-torch.arange(0, width, 2, dtype=torch.float64) / width)  # (ceil(D/2),)
+    angle = position * frequency  # (T, ceil(D/2))
+    table = torch.empty(length, width, dtype=torch.float64)
+    table[:, 0::2] = angle.sin()
+    table[:, 1::2] = angle.cos()[:, : width // 2]
+    return table.float()
+
+
 class Embeddings(nn.Module):
     """Token + learned position (+ segment) embeddings, then LayerNorm (post-LN only) and dropout.
 

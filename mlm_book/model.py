@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mlm_book.config import ModelConfig
-from mlm_book.encoder import Embeddings, EncoderLayer
+from mlm_book.encoder import Embeddings, EncoderLayer, sinusoidal_positions
 from mlm_book.mlm_head import MLMHead
 from mlm_book.special_tokens import IGNORE_INDEX
 
@@ -84,6 +84,9 @@ class MLMModel(nn.Module):
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Initialise like BERT: weights ~ N(0, init_std²), biases 0, LayerNorm 1 and 0, [PAD] row 0.
 
+        With ``config.position_init == "sinusoidal"`` the position embeddings are then set to
+        ``init_std`` times ``sinusoidal_positions`` (the other weights are the same either way).
+
         Args:
             generator: random source; ``None`` uses torch's global generator.
         """
@@ -96,6 +99,9 @@ class MLMModel(nn.Module):
                 nn.init.ones_(module.weight)
             if isinstance(module, (nn.Linear, nn.LayerNorm)) and module.bias is not None:
                 nn.init.zeros_(module.bias)
+        if self.config.position_init == "sinusoidal":
+            position = self.embeddings.position.weight  # (max_len, D)
+            position.copy_(self.config.init_std * sinusoidal_positions(*position.shape))
 
     def encode(
         self,

@@ -14,6 +14,7 @@ def test_tiny_preset_has_the_documented_sizes():
     assert (config.vocab_size, config.d_model, config.n_heads, config.n_layers) == (8192, 256, 4, 4)
     assert (config.d_ff, config.max_len, config.dropout, config.norm) == (1024, 128, 0.1, "post")
     assert config.d_head == 64
+    assert config.position_init == "sinusoidal" and ModelConfig().position_init == "normal"
 
 
 def test_bert_base_preset_has_bert_base_shape():
@@ -49,6 +50,7 @@ def test_config_is_frozen():
         ({"dropout": -0.1}, r"dropout must be in \[0, 1\), got -0.1"),
         ({"norm": "middle"}, r"norm must be 'post' or 'pre', got 'middle'"),
         ({"n_segments": -1}, r"n_segments must be an integer >= 0, got -1"),
+        ({"position_init": "zeros"}, r"position_init must be 'normal' or 'sinusoidal', got 'zeros'"),
         ({"layer_norm_eps": 0.0}, r"layer_norm_eps and init_std must be positive, got 0.0 and 0.02"),
         ({"init_std": -1.0}, r"layer_norm_eps and init_std must be positive, got 1e-12 and -1.0"),
     ],

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from mlm_book.config import ModelConfig
-from mlm_book.encoder import Embeddings, EncoderLayer, FeedForward
+from mlm_book.encoder import Embeddings, EncoderLayer, FeedForward, sinusoidal_positions
 
 torch.set_num_threads(1)
 CONFIG = ModelConfig(vocab_size=99, d_model=32, n_heads=4, n_layers=2, d_ff=37, max_len=29, dropout=0.0)
@@ -93,3 +93,19 @@ def test_encoder_layer_applies_dropout_only_in_training():
     x = torch.randn(2, 7, 32)
     assert not torch.allclose(layer.train()(x).output, layer.eval()(x).output)
     torch.testing.assert_close(layer(x).output, layer(x).output)
+
+
+def test_sinusoidal_positions_follow_the_transformer_formula():
+    table = sinusoidal_positions(17, 9)  # odd width: five sines, four cosines
+    assert table.shape == (17, 9) and table.dtype == torch.float32
+    torch.testing.assert_close(table[0], torch.tensor([0.0, 1.0] * 4 + [0.0]))
+    p, i = 5, 2  # column pair i = 2: columns 4 (sine) and 5 (cosine)
+    frequency = 10000 ** (-4 / 9)
+    torch.testing.assert_close(table[p, 4:6], torch.tensor([math.sin(p * frequency), math.cos(p * frequency)]))
+
+
+def test_the_same_offset_gives_the_same_similarity_anywhere():
+    table = sinusoidal_positions(40, 32)
+    for offset in (1, 3, 7):
+        similarity = (table[:-offset] * table[offset:]).sum(-1)  # (40 - offset,): p with p + offset
+        torch.testing.assert_close(similarity, similarity[:1].expand_as(similarity), atol=1e-5, rtol=0)

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from mlm_book.config import ModelConfig
+from mlm_book.encoder import sinusoidal_positions
 from mlm_book.model import TIED_WEIGHTS, MLMModel, count_parameters, flops_per_token
 from mlm_book.special_tokens import IGNORE_INDEX, MASK_ID, PAD_ID
 
@@ -173,6 +174,18 @@ def test_initialisation_is_bert_like_and_reproducible():
     assert torch.all(model.layers[1].attention_norm.weight == 1)
     torch.testing.assert_close(make_model(config).state_dict(), model.state_dict(), rtol=0, atol=0)
     assert not torch.equal(make_model(config, seed=1).embeddings.token.weight, weight)
+
+
+def test_sinusoidal_position_init_changes_only_the_position_embeddings():
+    normal = MLMModel(CONFIG, generator=torch.Generator().manual_seed(4))
+    config = dataclasses.replace(CONFIG, position_init="sinusoidal")
+    sinusoidal = MLMModel(config, generator=torch.Generator().manual_seed(4))
+    expected = config.init_std * sinusoidal_positions(config.max_len, config.d_model)
+    torch.testing.assert_close(sinusoidal.embeddings.position.weight, expected, atol=0, rtol=0)
+    assert sinusoidal.embeddings.position.weight.requires_grad
+    for (name, a), (_, b) in zip(normal.state_dict().items(), sinusoidal.state_dict().items()):
+        if name != "embeddings.position.weight":
+            torch.testing.assert_close(a, b, atol=0, rtol=0)
 
 
 @pytest.mark.parametrize(
