@@ -26,6 +26,12 @@ LANES = 2**16
 """Number of distinct 16-bit values; the drop rate is rounded to a multiple of ``1 / LANES``."""
 
 
+def _check_rate(p: float) -> None:
+    """Raise ``ValueError`` unless ``p`` is a probability."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1], got {p!r}")
+
+
 def dropout_mask(
     shape: torch.Size | tuple[int, ...],
     p: float,
@@ -44,8 +50,7 @@ def dropout_mask(
     Returns:
         A ``shape`` tensor of ``dtype``; multiply it into the input.
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability must be in [0, 1], got {p!r}")
+    _check_rate(p)
     dropped = round(p * LANES)
     if dropped == LANES:
         return torch.zeros(shape, dtype=dtype)
@@ -84,8 +89,7 @@ class Dropout(nn.Module):
 
     def __init__(self, p: float) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability must be in [0, 1], got {p!r}")
+        _check_rate(p)
         self.p = p
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
