@@ -22,15 +22,15 @@ import time
 
 import torch
 
-from mlm_book.collator import MaskingCollator
-from mlm_book.config import ModelConfig
-from mlm_book.data_pipeline import prepare_split
-from mlm_book.interop import to_bert_config, to_hf_state_dict
-from mlm_book.loading import load_corpus
-from mlm_book.model import MLMModel, flops_per_token
-from mlm_book.optim import make_optimizer
-from mlm_book.special_tokens import IGNORE_INDEX
-from mlm_book.tokenization import builtin_tokenizer
+from mlm_book.masking.collator import MaskingCollator
+from mlm_book.model.config import ModelConfig
+from mlm_book.data.sequences import prepare_split
+from mlm_book.interop.bert import to_bert_config, to_hf_state_dict
+from mlm_book.corpus.loading import load_corpus
+from mlm_book.model.mlm import MLMModel, flops_per_token
+from mlm_book.training.optim import make_optimizer
+from mlm_book.utils.special_tokens import IGNORE_INDEX
+from mlm_book.tokenization.tokenizer import builtin_tokenizer
 
 
 def matmul_flops_per_second(size: int = 1024, seconds: float = 2.0) -> float:

@@ -9,8 +9,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from mlm_book.config import ModelConfig  # noqa: E402
-from mlm_book.model import MLMModel  # noqa: E402
+from mlm_book.model.config import ModelConfig  # noqa: E402
+from mlm_book.model.mlm import MLMModel  # noqa: E402
 from mlm_book.viz import head_view, model_view, plot_attention, plot_attention_heads  # noqa: E402
 
 TOKENS = ["[CLS]", "the", "cat", "[MASK]", "on", "the", "mat", "[SEP]"]

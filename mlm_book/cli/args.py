@@ -1,0 +1,62 @@
+"""What every subcommand shares: exit statuses, the one-line error, argument types, the parser.
+
+User mistakes (a bad number, a missing directory, a file that would be overwritten) print one
+line to stderr and exit with status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from mlm_book.utils.config import check_whole
+
+EXIT_USAGE = 2
+EXIT_DIVERGED = 1
+
+
+class UsageError(Exception):
+    """A mistake in what the user asked for; printed as one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def whole_number(text: str) -> int:
+    """Argument type: a whole number."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def positive_int(text: str) -> int:
+    """Argument type: a whole number >= 1."""
+    return _checked(lambda: check_whole(whole_number(text), "the value", 1))
+
+
+def non_negative_int(text: str) -> int:
+    """Argument type: a whole number >= 0."""
+    return _checked(lambda: check_whole(whole_number(text), "the value", 0))
+
+
+def positive_float(text: str) -> float:
+    """Argument type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def _checked(check):  # type: ignore[no-untyped-def]
+    """Run a check from ``utils.config`` and turn its ValueError into an argparse error."""
+    try:
+        return check()
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).replace("the value must be", "expected")) from None

@@ -1,0 +1,94 @@
+"""The subcommands that read a trained run: ``evaluate``, ``fill-mask`` and ``export-hf``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from mlm_book.cli.args import UsageError, positive_int
+
+
+def add_run_commands(sub: Any) -> None:
+    """Add ``evaluate``, ``fill-mask`` and ``export-hf`` to the subparsers ``sub``."""
+    evaluate = sub.add_parser("evaluate", help="score a training run on its fixed evaluation batches")
+    evaluate.add_argument("run_dir", type=Path, help="the --out directory of a training run")
+    evaluate.add_argument("--split", choices=("validation", "test"), default="validation")
+    evaluate.set_defaults(run=run_evaluate)
+
+    fill = sub.add_parser("fill-mask", help="fill in the [MASK] of a text with a trained model")
+    fill.add_argument("model_dir", type=Path, help="a training run or a saved model directory")
+    fill.add_argument("text", help='e.g. "the dogs [MASK] barking."')
+    fill.add_argument("--top-k", type=positive_int, default=5, help="candidates per mask (default 5)")
+    fill.set_defaults(run=run_fill_mask)
+
+    export = sub.add_parser("export-hf", help="export a trained model for transformers (BertForMaskedLM)")
+    export.add_argument("model_dir", type=Path, help="a training run or a saved model directory")
+    export.add_argument("--out", required=True, type=Path, help="the directory to write")
+    export.add_argument("--force", action="store_true", help="write into a non-empty --out")
+    export.set_defaults(run=run_export)
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """``mlm-book evaluate``: masked loss, accuracy and perplexity (and probes) of a run."""
+    import datasets
+
+    from mlm_book.model.checkpoint import load_model
+    from mlm_book.evaluation.metrics import evaluate_masked
+    from mlm_book.evaluation.probes import probe_accuracy, score_probes
+    from mlm_book.training.run_dir import read_run
+    from mlm_book.training.data import load_inputs
+    from mlm_book.training.data import build_eval_batches
+
+    run = read_run(args.run_dir)
+    loaded = load_model(args.run_dir)
+    datasets.disable_progress_bars()
+    inputs = load_inputs(run.train_config, run.model_config, resume=True)
+    batches = build_eval_batches(inputs.dataset[args.split], loaded.tokenizer, run.train_config)
+    if not batches:
+        raise UsageError(f"the {args.split} split of {run.train_config.corpus!r} is empty; evaluate another split")
+    scores = evaluate_masked(loaded.model, batches)
+    print(
+        f"{args.split}: loss {scores.loss:.4f}, accuracy {scores.accuracy:.4f}, perplexity {scores.perplexity:.2f} "
+        f"({scores.n_predictions} masked tokens)"
+    )
+    if inputs.probes:
+        accuracy = probe_accuracy(score_probes(loaded.model, loaded.tokenizer, inputs.probes))
+        print("probes: " + ", ".join(f"{name} {value:.2f}" for name, value in accuracy.items()))
+    return 0
+
+
+def run_fill_mask(args: argparse.Namespace) -> int:
+    """``mlm-book fill-mask``: the most likely tokens for each ``[MASK]``."""
+    from mlm_book.evaluation.fill_mask import fill_mask_from_dir
+
+    if not args.model_dir.is_dir():
+        raise UsageError(f"{args.model_dir} does not exist; give the --out directory of a training run")
+    predictions = fill_mask_from_dir(args.model_dir, args.text, top_k=args.top_k)
+    for prediction in predictions:
+        print(f"[MASK] {prediction.mask_index + 1}  {prediction.score:.4f}  {prediction.token:<12} {prediction.sequence}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """``mlm-book export-hf``: write a ``BertForMaskedLM`` directory that transformers loads."""
+    from mlm_book.interop.bert import export_hf
+    from mlm_book.training.run_dir import is_run
+
+    if not args.model_dir.is_dir():
+        raise UsageError(f"{args.model_dir} does not exist; give the --out directory of a training run")
+    out = args.out
+    if out.exists() and out.resolve() == args.model_dir.resolve():
+        raise UsageError(f"--out {out} is the model's own directory; export into another directory")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; give a directory")
+    if is_run(out):
+        raise UsageError(f"--out {out} holds a training run; export into another directory")
+    if out.is_dir() and any(out.iterdir()) and not args.force:
+        raise UsageError(f"--out {out} is not empty; pass --force to write into it")
+    import transformers
+
+    transformers.logging.disable_progress_bar()
+    export_hf(args.model_dir, out)
+    print(f"exported {args.model_dir} to {out}; load it with transformers' AutoModelForMaskedLM.from_pretrained")
+    return 0

@@ -1,0 +1,223 @@
+"""Load a text corpus as a ``datasets.DatasetDict`` with ``train``/``validation``/``test`` splits.
+
+One function, :func:`load_corpus`, reads three kinds of source and returns the same shape,
+one document per row in a single ``text`` column:
+
+* ``"builtin"`` -- the book's synthetic English (:mod:`mlm_book.corpus.synthetic`), generated here;
+* local files or globs -- ``.txt`` (one document per non-empty line), ``.jsonl``/``.json``
+  and ``.parquet`` (a text column); files named ``train``/``validation``/``test`` keep
+  their split, otherwise rows are split at random with a seed;
+* ``"hub:NAME[:CONFIG]"`` -- a Hugging Face Hub dataset, e.g. ``hub:roneneldan/TinyStories``
+  (needs the internet; fails at once, with one sentence, when the Hub is unreachable).
+
+Builtin and local data go through the same ``datasets`` code path. ``streaming=True`` gives
+an ``IterableDatasetDict`` whose rows are assigned to splits by a seeded hash of their index.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from itertools import islice
+from urllib.parse import urlparse
+
+import datasets
+
+from mlm_book.corpus.files import resolve_files
+from mlm_book.corpus.synthetic.generate import iter_paragraphs
+from mlm_book.corpus.synthetic.rng import SplitMix64, derive_seed
+
+SPLITS = ("train", "validation", "test")
+DEFAULT_N_PARAGRAPHS = 20_000
+_SPLIT_ALIASES = {"valid": "validation", "dev": "validation", "val": "validation", "eval": "validation"}
+_HUB_UNREACHABLE = ("The Hugging Face Hub cannot be reached from here ({why}); use source='builtin' "
+                    "or local files (.txt, .jsonl, .parquet) instead.")
+
+
+class HubUnavailableError(ConnectionError, ValueError):
+    """The Hugging Face Hub cannot be reached (offline mode or no connection)."""
+
+
+def load_corpus(
+    source: str = "builtin",
+    *,
+    n_paragraphs: int = DEFAULT_N_PARAGRAPHS,
+    seed: int = 0,
+    validation_fraction: float = 0.05,
+    test_fraction: float = 0.05,
+    streaming: bool = False,
+    text_column: str = "text",
+    world_seed: int = 0,
+) -> datasets.DatasetDict | datasets.IterableDatasetDict:
+    """Load a corpus with ``train``, ``validation`` and ``test`` splits and a ``text`` column.
+
+    Args:
+        source: ``"builtin"``, a file, a directory, a glob (``"data/*.txt"``), or
+            ``"hub:NAME"``/``"hub:NAME:CONFIG"``.
+        n_paragraphs: paragraphs to generate for ``"builtin"`` (ignored otherwise).
+        seed: seed of the builtin text and of the split of data that has none.
+        validation_fraction: share of rows for validation, when the data has no such split.
+        test_fraction: share of rows for test, when the data has no such split.
+        streaming: return an ``IterableDatasetDict`` that reads rows lazily.
+        text_column: column holding the text in ``.jsonl``/``.parquet``/Hub data; it is
+            renamed ``text``. Plain ``.txt`` files always have ``text``.
+        world_seed: world of the builtin corpus (see :func:`mlm_book.corpus.world`).
+
+    Returns:
+        Splits ``train``, ``validation``, ``test``, each with the single column ``text``
+        and no empty rows. Splits never share a row.
+
+    Raises:
+        ValueError: for a bad argument, or empty, binary or non-UTF-8 files.
+        FileNotFoundError: when a file, directory or glob matches nothing.
+        HubUnavailableError: when a ``hub:`` source is asked for and the Hub is unreachable.
+    """
+    _check_arguments(source, n_paragraphs, seed, validation_fraction, test_fraction, text_column)
+    fractions = (validation_fraction, test_fraction)
+    if source == "builtin":
+        raw = _builtin(n_paragraphs, seed, world_seed, streaming)
+    elif source.startswith("hub:"):
+        raw = _hub(source, streaming)
+    else:
+        files = resolve_files(source)
+        raw = datasets.load_dataset(files.builder, data_files=files.data_files, streaming=streaming)
+    raw = datasets.IterableDatasetDict(raw) if streaming else datasets.DatasetDict(raw)
+    raw = type(raw)({_SPLIT_ALIASES.get(name, name): split for name, split in raw.items()})
+    for name, split in raw.items():
+        raw[name] = _only_text(split, text_column if source != "builtin" else "text", source)
+    return _complete_splits(raw, seed, fractions, streaming, source)
+
+
+def _check_arguments(source: object, n_paragraphs: object, seed: object, validation_fraction: object,
+                     test_fraction: object, text_column: object) -> None:
+    if not isinstance(source, str) or not source.strip():
+        raise ValueError(f"source must be 'builtin', a path or glob, or 'hub:NAME', got {source!r}")
+    for name, value in (("n_paragraphs", n_paragraphs), ("seed", seed)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < (1 if name == "n_paragraphs" else 0):
+            least = "a positive" if name == "n_paragraphs" else "a non-negative"
+            raise ValueError(f"{name} must be {least} integer, got {value!r}")
+    for name, value in (("validation_fraction", validation_fraction), ("test_fraction", test_fraction)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+            raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
+    if validation_fraction + test_fraction >= 1:  # type: ignore[operator]
+        raise ValueError(
+            f"validation_fraction + test_fraction must be below 1 to leave rows for training, "
+            f"got {validation_fraction} + {test_fraction}"
+        )
+    if not isinstance(text_column, str) or not text_column:
+        raise ValueError(f"text_column must be a non-empty column name, got {text_column!r}")
+
+
+def _builtin(n_paragraphs: int, seed: int, world_seed: int, streaming: bool) -> dict:
+    """The synthetic corpus as one ``train`` split (before splitting), without duplicates."""
+    if streaming:
+        split = datasets.IterableDataset.from_generator(
+            _builtin_rows, features=datasets.Features({"text": datasets.Value("string")}),
+            gen_kwargs={"n_paragraphs": n_paragraphs, "seed": seed, "world_seed": world_seed},
+        )
+        return {"train": split}
+    texts = list(dict.fromkeys(islice(iter_paragraphs(seed=seed, world_seed=world_seed), n_paragraphs)))
+    return {"train": datasets.Dataset.from_dict({"text": texts})}
+
+
+def _builtin_rows(n_paragraphs: int, seed: int, world_seed: int):
+    for text in islice(iter_paragraphs(seed=seed, world_seed=world_seed), n_paragraphs):
+        yield {"text": text}
+
+
+def _hub_offline_reason() -> str | None:
+    """Why the Hub cannot be used, or None if it seems reachable."""
+    for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
+        if os.environ.get(name, "").strip().upper() in ("1", "ON", "YES", "TRUE"):
+            return f"{name} is set"
+    from huggingface_hub import constants
+
+    host = urlparse(constants.ENDPOINT).hostname or "huggingface.co"
+    try:
+        socket.create_connection((host, 443), timeout=3).close()
+    except OSError as error:
+        return f"no connection to {host}: {type(error).__name__}"
+    return None
+
+
+def _hub(source: str, streaming: bool) -> dict:
+    """Load ``hub:NAME[:CONFIG]`` with ``datasets.load_dataset``, failing fast when offline."""
+    _, _, rest = source.partition(":")
+    name, _, config = rest.partition(":")
+    if not name:
+        raise ValueError(f"hub source needs a dataset name, e.g. 'hub:roneneldan/TinyStories', got {source!r}")
+    reason = _hub_offline_reason()
+    if reason is not None:
+        raise HubUnavailableError(_HUB_UNREACHABLE.format(why=reason))
+    try:
+        loaded = datasets.load_dataset(name, config or None, streaming=streaming)
+    except (ConnectionError, TimeoutError) as error:
+        raise HubUnavailableError(_HUB_UNREACHABLE.format(why=type(error).__name__)) from None
+    return dict(loaded)
+
+
+def _only_text(split, text_column: str, source: str):
+    """Keep one column named ``text`` with non-empty strings only."""
+    columns = split.column_names
+    if columns is not None and text_column not in columns:
+        raise ValueError(
+            f"{source!r} has no column {text_column!r}; its columns are {sorted(columns)}: "
+            f"pass text_column=<one of them>"
+        )
+    split = split.select_columns([text_column])
+    if text_column != "text":
+        split = split.rename_column(text_column, "text")
+    return split.filter(lambda row: isinstance(row["text"], str) and row["text"].strip() != "")
+
+
+def _complete_splits(raw, seed: int, fractions: tuple[float, float], streaming: bool, source: str):
+    """Return train/validation/test: keep the data's own splits, carve missing ones from train."""
+    if "train" not in raw:
+        raise ValueError(f"{source!r} has no 'train' split (it has {sorted(raw)}); name a training file 'train'")
+    missing = [name for name in SPLITS[1:] if name not in raw]
+    wanted = {name: f for name, f in zip(SPLITS[1:], fractions) if name in missing}
+    train = raw["train"]
+    carved = _carve_stream(train, seed, wanted) if streaming else _carve(train, seed, wanted, source)
+    out = {name: raw[name] for name in SPLITS[1:] if name in raw} | carved
+    for name in SPLITS[1:]:
+        if name not in out:  # fraction 0: an empty split of the same type
+            out[name] = train.take(0) if streaming else train.select([])
+    result = {name: out[name] for name in SPLITS}
+    if not streaming and len(result["train"]) == 0:
+        raise ValueError(f"{source!r} has no non-empty text to train on")
+    return datasets.IterableDatasetDict(result) if streaming else datasets.DatasetDict(result)
+
+
+def _carve(train: datasets.Dataset, seed: int, wanted: dict[str, float], source: str) -> dict:
+    """Split ``train`` by a seeded permutation into train plus the ``wanted`` splits."""
+    n = len(train)
+    if n == 0:
+        raise ValueError(f"{source!r} has no non-empty text to train on")
+    order = SplitMix64(derive_seed(seed, "split")).shuffled(range(n))
+    out, start = {}, 0
+    for name, fraction in wanted.items():
+        size = max(1, round(n * fraction)) if fraction > 0 and n >= 3 else 0
+        out[name] = train.select(sorted(order[start:start + size]))
+        start += size
+    if start >= n:
+        raise ValueError(f"{source!r} has only {n} rows, too few to split; lower the fractions or add data")
+    out["train"] = train.select(sorted(order[start:]))
+    return out
+
+
+def _bucket(index: int, seed: int, wanted: tuple[tuple[str, float], ...]) -> str:
+    """The split of row ``index`` in a stream: a seeded uniform number against the fractions."""
+    u = SplitMix64(derive_seed(seed, "split", index)).next_u64() / 2**64
+    for name, fraction in wanted:
+        if u < fraction:
+            return name
+        u -= fraction
+    return "train"
+
+
+def _carve_stream(train: datasets.IterableDataset, seed: int, wanted: dict[str, float]) -> dict:
+    pairs = tuple(wanted.items())
+    return {
+        name: train.filter(lambda _, i, name=name: _bucket(i, seed, pairs) == name, with_indices=True)
+        for name in ("train", *wanted)
+    }

@@ -1,0 +1,1 @@
+"""Judging a model: masked loss and accuracy, probes, context-free baselines, fill-mask."""

@@ -1,0 +1,1 @@
+"""The bridge to Hugging Face ``transformers``: models and tokenizers both ways."""

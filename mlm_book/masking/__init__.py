@@ -1,0 +1,1 @@
+"""Which tokens to hide and how: the masking config, selection strategies, corruption, the collator."""

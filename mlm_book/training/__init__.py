@@ -1,0 +1,1 @@
+"""Training a model: configs, curriculum, optimizer and schedule, the step, the loop, run directories."""

@@ -1,0 +1,127 @@
+"""The history of a training run: what the plots of a chapter draw, saved as ``history.json``.
+
+Every ``log_every`` steps the run records the training loss and masked accuracy (averaged over
+the steps since the last record), the learning rate and the tokens seen; every evaluation
+records the validation loss, accuracy and perplexity, and probe accuracies by category.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlm_book.utils.atomic import read_json, write_json_atomically
+
+
+@dataclass(frozen=True)
+class TrainRecord:
+    """Training metrics at one step.
+
+    Attributes:
+        step: optimizer steps taken.
+        loss: mean masked-LM loss over the steps since the previous record.
+        accuracy: fraction of masked tokens predicted right (argmax) over the same steps.
+        lr: learning rate of the last step.
+        tokens_seen: non-padding tokens trained on so far.
+        tokens_per_second: training throughput since the previous record (machine-dependent).
+    """
+
+    step: int
+    loss: float
+    accuracy: float
+    lr: float
+    tokens_seen: int
+    tokens_per_second: float
+
+
+@dataclass(frozen=True)
+class EvalRecord:
+    """Validation metrics at one step.
+
+    Attributes:
+        step: optimizer steps taken.
+        loss: masked-LM loss on the fixed validation batches.
+        accuracy: fraction of their masked tokens predicted right.
+        perplexity: ``exp(loss)``.
+        probes: probe accuracy by category (empty without probes).
+    """
+
+    step: int
+    loss: float
+    accuracy: float
+    perplexity: float
+    probes: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class History:
+    """Growing lists of training and evaluation records.
+
+    Attributes:
+        train: one record per ``log_every`` steps.
+        eval: one record per evaluation.
+    """
+
+    train: list[TrainRecord] = field(default_factory=list)
+    eval: list[EvalRecord] = field(default_factory=list)
+
+    def series(self, name: str) -> tuple[list[int], list[float]]:
+        """Steps and values of one metric, for a plot.
+
+        Args:
+            name: ``"train_loss"``, ``"train_accuracy"``, ``"lr"``, ``"eval_loss"``,
+                ``"eval_accuracy"``, ``"eval_perplexity"`` or ``"probe:CATEGORY"``.
+
+        Returns:
+            The steps and the values.
+        """
+        kind, _, metric = name.partition("_")
+        if name == "lr" or kind == "train":
+            records: list[Any] = self.train
+            metric = metric or "lr"
+        elif kind == "eval":
+            records = self.eval
+        elif name.startswith("probe:"):
+            category = name.split(":", 1)[1]
+            rows = [(r.step, r.probes[category]) for r in self.eval if category in r.probes]
+            return [s for s, _ in rows], [v for _, v in rows]
+        else:
+            records = []
+        if not records or not hasattr(records[0], metric):
+            raise ValueError(f"unknown or empty history series {name!r}; try 'train_loss' or 'eval_accuracy'")
+        return [r.step for r in records], [float(getattr(r, metric)) for r in records]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {"train": [asdict(r) for r in self.train], "eval": [asdict(r) for r in self.eval]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> History:
+        """Rebuild a history from ``to_dict()`` output."""
+        return cls(
+            train=[TrainRecord(**r) for r in data.get("train", [])],
+            eval=[EvalRecord(**r) for r in data.get("eval", [])],
+        )
+
+    def save(self, path: Path) -> None:
+        """Write the history as JSON, atomically."""
+        write_json_atomically(Path(path), self.to_dict())
+
+    @classmethod
+    def load(cls, path: Path) -> History:
+        """Read a history written by ``save``.
+
+        Raises:
+            FileNotFoundError: if the file is missing.
+            ValueError: if it is not a history.
+        """
+        data = read_json(Path(path))
+        try:
+            return cls.from_dict(data)
+        except (TypeError, AttributeError) as error:
+            raise ValueError(f"{path} is not a training history ({error})") from error
+
+    def truncated(self, step: int) -> History:
+        """A copy without the records after ``step`` (used when a run resumes from ``step``)."""
+        return History([r for r in self.train if r.step <= step], [r for r in self.eval if r.step <= step])

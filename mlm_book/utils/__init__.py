@@ -1,0 +1,1 @@
+"""Utilities every layer may use: special tokens, the config base, atomic files, seeds, numerics."""
