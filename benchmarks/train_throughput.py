@@ -22,15 +22,16 @@ import time
 
 import torch
 
-from mlm_book.masking.collator import MaskingCollator
-from mlm_book.model.config import ModelConfig
+from mlm_book.corpus import load_corpus
+from mlm_book.data.batches import model_inputs
 from mlm_book.data.sequences import prepare_split
 from mlm_book.interop.bert import to_bert_config, to_hf_state_dict
-from mlm_book.corpus.loading import load_corpus
+from mlm_book.masking.collator import MaskingCollator
+from mlm_book.model.config import ModelConfig
 from mlm_book.model.mlm import MLMModel, flops_per_token
+from mlm_book.tokenization.tokenizer import builtin_tokenizer
 from mlm_book.training.optim import make_optimizer
 from mlm_book.utils.special_tokens import IGNORE_INDEX
-from mlm_book.tokenization.tokenizer import builtin_tokenizer
 
 
 def matmul_flops_per_second(size: int = 1024, seconds: float = 2.0) -> float:
@@ -78,7 +79,10 @@ def time_steps(
     times = []
     for batch in batches:
         start = time.perf_counter()
-        out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"])
+        if isinstance(model, MLMModel):  # as the training step does: positions and padding found on the host
+            out = model(**model_inputs(batch))
+        else:
+            out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"])
         out.loss.backward()
         middle = time.perf_counter()
         optimizer.step()
@@ -97,8 +101,10 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     config = ModelConfig.tiny()
-    print(f"machine: {os.cpu_count()} CPUs, torch {torch.__version__}, {args.threads} threads; "
-          f"load average {os.getloadavg()[0]:.2f} before")
+    print(
+        f"machine: {os.cpu_count()} CPUs, torch {torch.__version__}, {args.threads} threads; "
+        f"load average {os.getloadavg()[0]:.2f} before"
+    )
     batches = make_batches(config, args.batch_size, args.seq_len, args.steps + 1)
     models = dict(zip(("mlm_book", "transformers"), make_models(config)))
     optimizers = {name: make_optimizer(model, lr=1e-4) for name, model in models.items()}
@@ -116,8 +122,13 @@ def main() -> None:
     report(times, batches, config, args, peak)
 
 
-def report(times: dict[str, list[tuple[float, float]]], batches: list[dict[str, torch.Tensor]], config: ModelConfig,
-           args: argparse.Namespace, peak: float) -> None:
+def report(
+    times: dict[str, list[tuple[float, float]]],
+    batches: list[dict[str, torch.Tensor]],
+    config: ModelConfig,
+    args: argparse.Namespace,
+    peak: float,
+) -> None:
     """Print tokens/s, MFU and the ratios, from the median step times."""
     tokens = args.batch_size * args.seq_len
     masked = statistics.mean(float((b["labels"] != IGNORE_INDEX).float().mean()) for b in batches)
@@ -127,13 +138,19 @@ def report(times: dict[str, list[tuple[float, float]]], batches: list[dict[str, 
         step, model_only = statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
         rates[name], model_rates[name] = tokens / step, tokens / model_only
         flops = 3 * flops_per_token(config, args.seq_len, fractions[name]) * model_rates[name]
-        print(f"{name:>12}: {rates[name]:6.0f} tokens/s with AdamW (median step {step * 1000:.0f} ms over "
-              f"{len(pairs)}), {model_rates[name]:6.0f} forward+backward only, MFU {100 * flops / peak:.1f}%")
+        print(
+            f"{name:>12}: {rates[name]:6.0f} tokens/s with AdamW (median step {step * 1000:.0f} ms over "
+            f"{len(pairs)}), {model_rates[name]:6.0f} forward+backward only, MFU {100 * flops / peak:.1f}%"
+        )
     useful = 3 * flops_per_token(config, args.seq_len, masked) * model_rates["transformers"]
-    print(f"ratio mlm_book / transformers: {rates['mlm_book'] / rates['transformers']:.2f}x per training step, "
-          f"{model_rates['mlm_book'] / model_rates['transformers']:.2f}x forward+backward")
-    print(f"(MFU of forward+backward; transformers' counting only the FLOPs sparse prediction needs: "
-          f"{100 * useful / peak:.1f}%)")
+    print(
+        f"ratio mlm_book / transformers: {rates['mlm_book'] / rates['transformers']:.2f}x per training step, "
+        f"{model_rates['mlm_book'] / model_rates['transformers']:.2f}x forward+backward"
+    )
+    print(
+        f"(MFU of forward+backward; transformers' counting only the FLOPs sparse prediction needs: "
+        f"{100 * useful / peak:.1f}%)"
+    )
     print(f"load average {os.getloadavg()[0]:.2f} after")
 
 

@@ -53,7 +53,10 @@ def test_notebook_starts_with_title_and_colab_guard(notebook: Path) -> None:
 def test_notebook_is_stored_executed_with_one_title(notebook: Path) -> None:
     cells = _cells(notebook)
     titles = [
-        line for c in cells if c["cell_type"] == "markdown" for line in "".join(c["source"]).splitlines()
+        line
+        for c in cells
+        if c["cell_type"] == "markdown"
+        for line in "".join(c["source"]).splitlines()
         if line.startswith("# ")
     ]
     assert len(titles) == 1, f"{notebook.name} needs exactly one level-1 heading, found {titles}"

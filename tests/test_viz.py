@@ -4,14 +4,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
 
-from mlm_book.model.config import ModelConfig  # noqa: E402
-from mlm_book.model.mlm import MLMModel  # noqa: E402
-from mlm_book.viz import head_view, model_view, plot_attention, plot_attention_heads  # noqa: E402
+from mlm_book.model.config import ModelConfig
+from mlm_book.model.mlm import MLMModel
+from mlm_book.viz import head_view, model_view, plot_attention, plot_attention_heads
 
 TOKENS = ["[CLS]", "the", "cat", "[MASK]", "on", "the", "mat", "[SEP]"]
 

@@ -33,12 +33,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
     """``mlm-book evaluate``: masked loss, accuracy and perplexity (and probes) of a run."""
     import datasets
 
-    from mlm_book.model.checkpoint import load_model
     from mlm_book.evaluation.metrics import evaluate_masked
     from mlm_book.evaluation.probes import probe_accuracy, score_probes
+    from mlm_book.model.checkpoint import load_model
+    from mlm_book.training.data import build_eval_batches, load_inputs
     from mlm_book.training.run_dir import read_run
-    from mlm_book.training.data import load_inputs
-    from mlm_book.training.data import build_eval_batches
 
     run = read_run(args.run_dir)
     loaded = load_model(args.run_dir)
@@ -66,7 +65,9 @@ def run_fill_mask(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.model_dir} does not exist; give the --out directory of a training run")
     predictions = fill_mask_from_dir(args.model_dir, args.text, top_k=args.top_k)
     for prediction in predictions:
-        print(f"[MASK] {prediction.mask_index + 1}  {prediction.score:.4f}  {prediction.token:<12} {prediction.sequence}")
+        print(
+            f"[MASK] {prediction.mask_index + 1}  {prediction.score:.4f}  {prediction.token:<12} {prediction.sequence}"
+        )
     return 0
 
 
@@ -86,9 +87,6 @@ def run_export(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {out} holds a training run; export into another directory")
     if out.is_dir() and any(out.iterdir()) and not args.force:
         raise UsageError(f"--out {out} is not empty; pass --force to write into it")
-    import transformers
-
-    transformers.logging.disable_progress_bar()
-    export_hf(args.model_dir, out)
+    export_hf(args.model_dir, out, progress=False)
     print(f"exported {args.model_dir} to {out}; load it with transformers' AutoModelForMaskedLM.from_pretrained")
     return 0

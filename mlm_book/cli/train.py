@@ -17,9 +17,18 @@ from typing import Any
 from mlm_book.cli.args import UsageError, non_negative_int, positive_float, positive_int, whole_number
 
 _FLAG_FIELDS = {  # flag destination -> TrainConfig field
-    "corpus": "corpus", "paragraphs": "corpus_paragraphs", "steps": "steps", "seed": "seed",
-    "batch_size": "batch_size", "grad_accum": "grad_accum", "seq_len": "seq_len", "lr": "lr",
-    "eval_every": "eval_every", "save_every": "save_every", "precision": "precision", "compile": "compile",
+    "corpus": "corpus",
+    "paragraphs": "corpus_paragraphs",
+    "steps": "steps",
+    "seed": "seed",
+    "batch_size": "batch_size",
+    "grad_accum": "grad_accum",
+    "seq_len": "seq_len",
+    "lr": "lr",
+    "eval_every": "eval_every",
+    "save_every": "save_every",
+    "precision": "precision",
+    "compile": "compile",
     "packing": "packing",
 }
 
@@ -43,8 +52,12 @@ def add_train_command(sub: Any) -> None:
     train.add_argument("--paragraphs", type=positive_int, help="size of the built-in corpus")
     train.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), help="autocast (default auto)")
     train.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None, help="torch.compile")
-    train.add_argument("--packing", action=argparse.BooleanOptionalAction, default=None,
-                       help="pack text into full blocks (default) or pad paragraphs")
+    train.add_argument(
+        "--packing",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="pack text into full blocks (default) or pad paragraphs",
+    )
     train.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: a GPU if there is one)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.set_defaults(run=run_train)
@@ -52,8 +65,8 @@ def add_train_command(sub: Any) -> None:
 
 def _train_config(args: argparse.Namespace, saved: Any) -> Any:
     """Preset (or the saved run's config), then ``--config``, then flags."""
-    from mlm_book.utils.atomic import read_json
     from mlm_book.training.config import TrainConfig
+    from mlm_book.utils.atomic import read_json
 
     base = saved if saved is not None else TrainConfig.from_preset(args.preset or "tiny")
     if args.config is not None:
@@ -91,17 +104,26 @@ def run_train(args: argparse.Namespace) -> int:
     """``mlm-book train``: train or resume, then print the final scores."""
     import datasets
 
-    from mlm_book.training.distributed import cleanup_distributed, setup_distributed
-    from mlm_book.utils.precision import resolve_numerics
     from mlm_book.training.data import load_inputs
+    from mlm_book.training.distributed import cleanup_distributed, setup_distributed
     from mlm_book.training.loop import train
+    from mlm_book.utils.precision import resolve_numerics
 
     config, model_config = _configs(args)
     datasets.disable_progress_bars()
     inputs = load_inputs(config, model_config, resume=args.resume)
     try:
-        result = train(config, model_config, dataset=inputs.dataset, tokenizer=inputs.tokenizer, probes=inputs.probes,
-                       out_dir=args.out, resume=args.resume, device=args.device, progress=not args.no_progress)
+        result = train(
+            config,
+            model_config,
+            dataset=inputs.dataset,
+            tokenizer=inputs.tokenizer,
+            probes=inputs.probes,
+            out_dir=args.out,
+            resume=args.resume,
+            device=args.device,
+            progress=not args.no_progress,
+        )
     except KeyboardInterrupt:
         print(f"interrupted; the last checkpoint is in {args.out}; continue with --resume", flush=True)
         return 130

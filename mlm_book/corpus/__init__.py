@@ -13,7 +13,13 @@ this module stays fast (no ``datasets`` import) for code that only generates tex
 
 from __future__ import annotations
 
-from mlm_book.corpus.synthetic.generate import AnnotatedParagraph, detokenize, generate_annotated, generate_paragraphs, iter_paragraphs
+from mlm_book.corpus.synthetic.generate import (
+    AnnotatedParagraph,
+    detokenize,
+    generate_annotated,
+    generate_paragraphs,
+    iter_paragraphs,
+)
 from mlm_book.corpus.synthetic.probes import PROBE_CATEGORIES, Probe, make_probes
 from mlm_book.corpus.synthetic.world import Character, World, make_world
 

@@ -17,8 +17,16 @@ import re
 from dataclasses import dataclass
 
 BUILDERS = {".txt": "text", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
-_SPLIT_WORDS = {"train": "train", "training": "train", "validation": "validation", "valid": "validation",
-                "val": "validation", "dev": "validation", "test": "test", "testing": "test"}
+_SPLIT_WORDS = {
+    "train": "train",
+    "training": "train",
+    "validation": "validation",
+    "valid": "validation",
+    "val": "validation",
+    "dev": "validation",
+    "test": "test",
+    "testing": "test",
+}
 _CHUNK = 1 << 20
 
 
@@ -77,7 +85,8 @@ def _expand(source: str) -> list[str]:
         return files
     if os.path.isdir(source):
         files = sorted(
-            os.path.join(source, name) for name in os.listdir(source)
+            os.path.join(source, name)
+            for name in os.listdir(source)
             if _suffix(name) in BUILDERS and os.path.isfile(os.path.join(source, name))
         )
         if not files:

@@ -26,12 +26,15 @@ import datasets
 from mlm_book.corpus.files import resolve_files
 from mlm_book.corpus.synthetic.generate import iter_paragraphs
 from mlm_book.corpus.synthetic.rng import SplitMix64, derive_seed
+from mlm_book.utils.config import check_number, check_whole
 
 SPLITS = ("train", "validation", "test")
 DEFAULT_N_PARAGRAPHS = 20_000
 _SPLIT_ALIASES = {"valid": "validation", "dev": "validation", "val": "validation", "eval": "validation"}
-_HUB_UNREACHABLE = ("The Hugging Face Hub cannot be reached from here ({why}); use source='builtin' "
-                    "or local files (.txt, .jsonl, .parquet) instead.")
+_HUB_UNREACHABLE = (
+    "The Hugging Face Hub cannot be reached from here ({why}); use source='builtin' "
+    "or local files (.txt, .jsonl, .parquet) instead."
+)
 
 
 class HubUnavailableError(ConnectionError, ValueError):
@@ -88,17 +91,20 @@ def load_corpus(
     return _complete_splits(raw, seed, fractions, streaming, source)
 
 
-def _check_arguments(source: object, n_paragraphs: object, seed: object, validation_fraction: object,
-                     test_fraction: object, text_column: object) -> None:
+def _check_arguments(
+    source: object,
+    n_paragraphs: object,
+    seed: object,
+    validation_fraction: object,
+    test_fraction: object,
+    text_column: object,
+) -> None:
     if not isinstance(source, str) or not source.strip():
         raise ValueError(f"source must be 'builtin', a path or glob, or 'hub:NAME', got {source!r}")
-    for name, value in (("n_paragraphs", n_paragraphs), ("seed", seed)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < (1 if name == "n_paragraphs" else 0):
-            least = "a positive" if name == "n_paragraphs" else "a non-negative"
-            raise ValueError(f"{name} must be {least} integer, got {value!r}")
+    check_whole(n_paragraphs, "n_paragraphs", 1)
+    check_whole(seed, "seed", 0)
     for name, value in (("validation_fraction", validation_fraction), ("test_fraction", test_fraction)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-            raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
+        check_number(value, name, low=0.0, high=1.0, high_open=True)
     if validation_fraction + test_fraction >= 1:  # type: ignore[operator]
         raise ValueError(
             f"validation_fraction + test_fraction must be below 1 to leave rows for training, "
@@ -112,7 +118,8 @@ def _builtin(n_paragraphs: int, seed: int, world_seed: int, streaming: bool) -> 
     """The synthetic corpus as one ``train`` split (before splitting), without duplicates."""
     if streaming:
         split = datasets.IterableDataset.from_generator(
-            _builtin_rows, features=datasets.Features({"text": datasets.Value("string")}),
+            _builtin_rows,
+            features=datasets.Features({"text": datasets.Value("string")}),
             gen_kwargs={"n_paragraphs": n_paragraphs, "seed": seed, "world_seed": world_seed},
         )
         return {"train": split}
@@ -197,7 +204,7 @@ def _carve(train: datasets.Dataset, seed: int, wanted: dict[str, float], source:
     out, start = {}, 0
     for name, fraction in wanted.items():
         size = max(1, round(n * fraction)) if fraction > 0 and n >= 3 else 0
-        out[name] = train.select(sorted(order[start:start + size]))
+        out[name] = train.select(sorted(order[start : start + size]))
         start += size
     if start >= n:
         raise ValueError(f"{source!r} has only {n} rows, too few to split; lower the fractions or add data")

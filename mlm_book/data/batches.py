@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 
 from mlm_book.data.sequences import Sequences
+from mlm_book.masking.corruption import masked_positions_of
 
 GROUPING_CHUNK = 50
 """Length grouping sorts sequences within chunks of this many batches."""
@@ -107,3 +108,35 @@ def eval_batches(
         batch = collate(sequences.examples(chunk))
         batches.append({key: batch[key] for key in ("input_ids", "attention_mask", "labels")})
     return batches
+
+
+def model_inputs(batch: dict[str, Tensor], device: torch.device | str | None = None) -> dict[str, Tensor | None]:
+    """The keyword arguments of ``MLMModel.forward`` for a collated batch, worked out on the host.
+
+    Everything that depends on the batch's values is decided here, on the CPU, before the
+    tensors move: the labelled positions (``masked_positions``, unless the batch has them) and
+    whether anything is padded (a mask of all ones becomes ``None``, the model's fast path). So
+    the forward pass never has to wait for the device to learn a count.
+
+    Args:
+        batch: ``input_ids``, ``attention_mask`` and ``labels``, ``(B, T)`` each, on the CPU;
+            optionally ``masked_positions``.
+        device: where the model is; ``None`` leaves the tensors where they are.
+
+    Returns:
+        ``input_ids``, ``attention_mask`` (or ``None``), ``labels`` and ``masked_positions``.
+    """
+    labels = batch["labels"]
+    positions = batch.get("masked_positions")
+    if positions is None:
+        positions = masked_positions_of(labels)
+    mask = batch["attention_mask"]
+    inputs = {
+        "input_ids": batch["input_ids"],
+        "attention_mask": None if bool(mask.all()) else mask,
+        "labels": labels,
+        "masked_positions": positions,
+    }
+    if device is None:
+        return inputs
+    return {key: None if value is None else value.to(device, non_blocking=True) for key, value in inputs.items()}

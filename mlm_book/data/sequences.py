@@ -27,6 +27,7 @@ from torch import Tensor
 from mlm_book.tokenization.encoding import TokenizerLike, encode_examples
 from mlm_book.utils.special_tokens import CLS_ID
 
+
 @dataclass(frozen=True)
 class Sequences:
     """The token sequences of one split, stored flat.
@@ -67,7 +68,9 @@ class Sequences:
         out = []
         for index in indices.tolist():
             start, end = int(self.offsets[index]), int(self.offsets[index + 1])
-            out.append({"input_ids": self.input_ids[start:end], "word_ids": self.word_ids[start:end], "example_id": index})
+            out.append(
+                {"input_ids": self.input_ids[start:end], "word_ids": self.word_ids[start:end], "example_id": index}
+            )
         return out
 
 
@@ -113,7 +116,9 @@ def tokenize_split(
         A dataset with columns ``input_ids`` and ``word_ids``.
     """
     if "text" not in dataset.column_names:
-        raise ValueError(f"the dataset has no 'text' column (columns: {dataset.column_names}); load it with load_corpus")
+        raise ValueError(
+            f"the dataset has no 'text' column (columns: {dataset.column_names}); load it with load_corpus"
+        )
     dataset = dataset.filter(lambda texts: [bool(t and t.strip()) for t in texts], batched=True, input_columns="text")
     encoded = dataset.map(
         encode_examples,

@@ -16,8 +16,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from mlm_book.model.config import ModelConfig
 from mlm_book.data.sequences import Sequences
+from mlm_book.model.config import ModelConfig
 from mlm_book.model.mlm import MLMModel
 from mlm_book.utils.special_tokens import SPECIAL_IDS
 

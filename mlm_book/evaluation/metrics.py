@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from mlm_book.data.batches import model_inputs
 from mlm_book.utils.precision import Numerics, autocast
-from mlm_book.utils.special_tokens import IGNORE_INDEX
 
 
 @dataclass(frozen=True)
@@ -62,13 +62,13 @@ def evaluate_masked(
     correct = torch.zeros((), dtype=torch.long, device=numerics.device)
     count = 0
     for batch in batches:
-        labels = batch["labels"].to(numerics.device)
-        n = int((batch["labels"] != IGNORE_INDEX).sum())
+        inputs = model_inputs(batch, numerics.device)  # positions and padding decided on the host
+        n = inputs["masked_positions"].numel()
         if n == 0:
             continue
         with autocast(numerics):
-            out = model(batch["input_ids"].to(numerics.device), batch["attention_mask"].to(numerics.device), labels)
-        targets = labels[labels != IGNORE_INDEX]  # (N,), the order of the sparse logits
+            out = model(**inputs)
+        targets = inputs["labels"].flatten().index_select(0, inputs["masked_positions"])  # (N,), the logits' rows
         total_loss += out.loss.double() * n
         correct += (out.logits.argmax(dim=-1) == targets).sum()
         count += n
@@ -76,4 +76,6 @@ def evaluate_masked(
     if count == 0:
         raise ValueError("the evaluation batches hold no masked position; build them with a masking collator")
     loss = float(total_loss) / count
-    return MaskedLMScores(loss=loss, accuracy=int(correct) / count, perplexity=math.exp(min(loss, 700.0)), n_predictions=count)
+    return MaskedLMScores(
+        loss=loss, accuracy=int(correct) / count, perplexity=math.exp(min(loss, 700.0)), n_predictions=count
+    )

@@ -66,10 +66,13 @@ def _mask_log_probs(model: MLMModel, rows: list[list[int]], device: torch.device
     ids = torch.full((len(rows), int(lengths.max())), PAD_ID, dtype=torch.long)  # (B, T)
     for i, row in enumerate(rows):
         ids[i, : len(row)] = torch.tensor(row)
-    attention = (torch.arange(ids.shape[1])[None, :] < lengths[:, None]).long()  # (B, T)
-    hidden = model.encode(ids.to(device), attention.to(device)).hidden_states  # (B, T, D)
-    masks = ids.to(device) == MASK_ID  # (B, T)
-    log_probs = model.head(hidden[masks]).float().log_softmax(dim=-1).cpu()  # (N_masks, V)
+    padded = bool((lengths < ids.shape[1]).any())
+    attention = (torch.arange(ids.shape[1])[None, :] < lengths[:, None]).long() if padded else None  # (B, T)
+    masks = ids == MASK_ID  # (B, T), on the host
+    positions = masks.flatten().nonzero().squeeze(1)  # (N_masks,)
+    hidden = model.encode(ids.to(device), None if attention is None else attention.to(device)).hidden_states
+    chosen = hidden.flatten(0, 1).index_select(0, positions.to(device))  # (N_masks, D)
+    log_probs = model.head(chosen).float().log_softmax(dim=-1).cpu()  # (N_masks, V)
     return list(log_probs.split(masks.sum(dim=1).tolist()))
 
 

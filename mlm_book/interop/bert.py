@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 import torch
 from tokenizers import Tokenizer
 
+from mlm_book.interop.tokenizer import to_transformers_tokenizer
 from mlm_book.model.checkpoint import LoadedModel, load_model
 from mlm_book.model.config import ModelConfig
 from mlm_book.model.mlm import MLMModel
 from mlm_book.utils.special_tokens import CLS_TOKEN, MASK_TOKEN, PAD_ID, PAD_TOKEN, SEP_TOKEN, UNK_TOKEN
-from mlm_book.interop.tokenizer import to_transformers_tokenizer
 
 if TYPE_CHECKING:
     from transformers import BertConfig, BertForMaskedLM
@@ -140,8 +140,10 @@ def to_hf_state_dict(model: MLMModel) -> dict[str, torch.Tensor]:
                 state[f"bert.encoder.layer.{i}.attention.self.{part}.{kind}"] = tensor
     segment = ours.get("embeddings.segment.weight")
     d_model = model.config.d_model
-    state[_SEGMENT_NAME] = segment if segment is not None else ours["embeddings.token.weight"].new_zeros(
-        bert_config.type_vocab_size, d_model
+    state[_SEGMENT_NAME] = (
+        segment
+        if segment is not None
+        else ours["embeddings.token.weight"].new_zeros(bert_config.type_vocab_size, d_model)
     )
     state["cls.predictions.decoder.weight"] = state["bert.embeddings.word_embeddings.weight"]
     state["cls.predictions.decoder.bias"] = state["cls.predictions.bias"]
@@ -264,20 +266,24 @@ def to_transformers(model: MLMModel, tokenizer: Tokenizer, out_dir: str | os.Pat
     return directory
 
 
-def export_hf(model_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> Path:
+def export_hf(model_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], *, progress: bool = True) -> Path:
     """Export a model directory written by ``save_model`` (with its tokenizer) for transformers.
 
     Args:
         model_dir: a directory holding ``config.json``, ``model.safetensors`` and ``tokenizer.json``.
         out_dir: where to write the ``BertForMaskedLM`` directory.
+        progress: leave transformers' progress bars on (``False`` turns them off for the process).
 
     Returns:
         The export directory, as a ``Path``.
     """
+    if not progress:
+        import transformers
+
+        transformers.logging.disable_progress_bar()
     loaded = load_model(model_dir)
     if loaded.tokenizer is None:
         raise FileNotFoundError(
             f"{Path(model_dir) / 'tokenizer.json'} does not exist; save the model with its tokenizer to export it"
         )
     return to_transformers(loaded.model, loaded.tokenizer, out_dir)
-

@@ -25,10 +25,17 @@ from torch import Tensor
 from torch.nn.functional import pad
 from torch.nn.utils.rnn import pad_sequence
 
-from mlm_book.masking.corruption import MaskedBatch, apply_replacements, check_token_ids, check_vocabulary, select_positions
 from mlm_book.masking.config import MaskingConfig
-from mlm_book.utils.special_tokens import IGNORE_INDEX, MASK_ID, PAD_ID, SPECIAL_IDS
+from mlm_book.masking.corruption import (
+    MaskedBatch,
+    apply_replacements,
+    check_token_ids,
+    check_vocabulary,
+    masked_positions_of,
+    select_positions,
+)
 from mlm_book.utils.seeding import derive_seed
+from mlm_book.utils.special_tokens import IGNORE_INDEX, MASK_ID, PAD_ID, SPECIAL_IDS
 
 Example = Mapping[str, Any] | Sequence[int] | Tensor
 
@@ -136,7 +143,7 @@ class MaskingCollator:
             result = self._mask(padded, self.generator)
             batch = {"input_ids": result.input_ids, "attention_mask": padded["attention_mask"], "labels": result.labels}
         if self.return_masked_positions:
-            batch["masked_positions"] = (batch["labels"].flatten() != IGNORE_INDEX).nonzero().squeeze(1)
+            batch["masked_positions"] = masked_positions_of(batch["labels"])
         return batch
 
     def _pad(self, fields: list[dict[str, Tensor]], multiple_of: int | None) -> dict[str, Tensor]:

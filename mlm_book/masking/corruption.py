@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from mlm_book.masking.strategies import select_spans, select_tokens, select_whole_words
 from mlm_book.masking.config import MaskingConfig, check_probabilities
+from mlm_book.masking.strategies import select_spans, select_tokens, select_whole_words
+from mlm_book.utils.config import check_whole
 from mlm_book.utils.special_tokens import IGNORE_INDEX
 
 
@@ -62,8 +63,7 @@ def check_vocabulary(vocab_size: int, mask_token_id: int, special_ids: Iterable[
     Returns:
         ``(V',)`` long, the sorted non-special ids.
     """
-    if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 1:
-        raise ValueError(f"vocab_size must be a positive integer, got {vocab_size!r}")
+    check_whole(vocab_size, "vocab_size", 1)
     if not 0 <= mask_token_id < vocab_size:
         raise ValueError(
             f"mask_token_id {mask_token_id} is outside the vocabulary 0..{vocab_size - 1}; "
@@ -204,3 +204,18 @@ def mask_tokens(
         replace_probs=replace_probs,
         generator=generator,
     )
+
+
+def masked_positions_of(labels: Tensor) -> Tensor:
+    """The flat indices of the labelled positions: ``(labels.flatten() != -100).nonzero()``.
+
+    Their number depends on the values, so computing them on a GPU waits for the device; the
+    batch code computes them on the CPU, where the batch is built, and hands them to the model.
+
+    Args:
+        labels: ``(B, T)`` labels, ``IGNORE_INDEX`` where nothing is predicted.
+
+    Returns:
+        ``(N,)`` int64 indices into ``labels.flatten()``, in increasing (row-major) order.
+    """
+    return (labels.flatten() != IGNORE_INDEX).nonzero().squeeze(1)

@@ -19,9 +19,14 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from tokenizers import Tokenizer
 
-from mlm_book.utils.atomic import read_json, write_bytes_atomically, write_json_atomically, write_safetensors_atomically
 from mlm_book.model.config import ModelConfig
 from mlm_book.model.mlm import TIED_WEIGHTS, MLMModel
+from mlm_book.utils.atomic import (
+    read_versioned_json,
+    write_bytes_atomically,
+    write_json_atomically,
+    write_safetensors_atomically,
+)
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
@@ -112,11 +117,7 @@ def read_config(path: str | os.PathLike[str]) -> ModelConfig:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist; is this a directory written by save_model()?")
-    body = read_json(path)
-    if not isinstance(body, dict) or body.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a model config written by mlm_book (no 'format': {FORMAT!r})")
-    if body.get("version") != VERSION:
-        raise ValueError(f"{path} has format version {body.get('version')!r}; this mlm_book reads version {VERSION}")
+    body = read_versioned_json(path, FORMAT, VERSION, "a model config")
     try:
         return ModelConfig.from_dict(body["model"])
     except (KeyError, TypeError, ValueError) as error:

@@ -93,6 +93,4 @@ class ModelConfig(FrozenConfig):
     @classmethod
     def bert_base(cls, vocab_size: int = 30522) -> ModelConfig:
         """The shape of BERT-base (110 M parameters with its 30,522-token vocabulary)."""
-        return cls(
-            vocab_size=vocab_size, d_model=768, n_heads=12, n_layers=12, d_ff=3072, max_len=512, n_segments=2
-        )
+        return cls(vocab_size=vocab_size, d_model=768, n_heads=12, n_layers=12, d_ff=3072, max_len=512, n_segments=2)

@@ -11,7 +11,8 @@ far fewer random bits: here each 64-bit draw is cut into four 16-bit numbers $u$
 is dropped when $u < k$ with $k = \mathrm{round}(65536\,p)$, a quarter of the draws and about
 three times faster. The rate is therefore $k / 65536$ (0.1 becomes 0.1000061), and the kept
 entries are scaled by $65536 / (65536 - k)$, so the expectation stays exact. On a GPU,
-PyTorch's fused dropout kernel is already fast and is used instead.
+PyTorch's fused dropout kernel is already fast and is used instead, as it is under
+``torch.compile``, which fuses the mask into the surrounding kernels.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
     """
     if not training or p == 0.0:
         return x
-    if x.device.type != "cpu":
+    if x.device.type != "cpu" or torch.compiler.is_compiling():  # fused kernels draw their own masks
         return F.dropout(x, p, training=True)
     return x * dropout_mask(x.shape, p, dtype=x.dtype)
 

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mlm_book.masking.corruption import masked_positions_of
 from mlm_book.model.config import ModelConfig
 from mlm_book.model.encoder import Embeddings, EncoderLayer, sinusoidal_positions
 from mlm_book.model.head import MLMHead
@@ -116,15 +117,19 @@ class MLMModel(nn.Module):
         Args:
             input_ids: ``(B, T)`` int64 token ids, ``T <= max_len``.
             attention_mask: ``(B, T)`` 1/True for real tokens, 0/False for padding; ``None``
-                means no padding. Every row needs at least one real token.
+                means no padding (the fastest path: pass ``None`` rather than a mask of ones).
+                Every row needs at least one real token.
             segment_ids: ``(B, T)`` segment ids (only if ``n_segments > 0``).
             output_attentions: also return every layer's attention weights.
 
         Returns:
             ``EncoderOutput`` with ``(B, T, d_model)`` hidden states and the attentions.
+
+        Only the shapes are checked here (checking the values would wait for the device); see
+        ``check_inputs`` for a full check of ids and masks.
         """
-        _check_inputs(self.config, input_ids, attention_mask, segment_ids)
-        mask = _padding_mask(attention_mask)
+        check_shapes(self.config, input_ids, attention_mask, segment_ids)
+        mask = None if attention_mask is None else attention_mask.bool()  # (B, T)
         x = self.embeddings(input_ids, segment_ids)  # (B, T, D)
         attentions = []
         for layer in self.layers:
@@ -141,6 +146,7 @@ class MLMModel(nn.Module):
         attention_mask: torch.Tensor | None = None,
         labels: torch.Tensor | None = None,
         *,
+        masked_positions: torch.Tensor | None = None,
         segment_ids: torch.Tensor | None = None,
         output_attentions: bool = False,
         dense_head: bool = False,
@@ -152,6 +158,10 @@ class MLMModel(nn.Module):
             attention_mask: ``(B, T)`` 1/True for real tokens, 0/False for padding, or ``None``.
             labels: ``(B, T)`` int64 original ids at the positions to predict and
                 ``IGNORE_INDEX`` (-100) elsewhere, or ``None``.
+            masked_positions: ``(N,)`` int64 flat indices (row-major, into ``B * T``) of the
+                labelled positions, ``(labels.flatten() != -100).nonzero()``, as the collator
+                gives them (``return_masked_positions=True``). With them the forward pass never
+                waits for the device; without them it finds the positions itself (a host sync).
             segment_ids: ``(B, T)`` segment ids (only if ``n_segments > 0``).
             output_attentions: also return every layer's ``(B, n_heads, T, T)`` weights.
             dense_head: with labels, run the head at every position (logits ``(B, T, V)``)
@@ -164,9 +174,9 @@ class MLMModel(nn.Module):
             raise ValueError(
                 f"labels have shape {tuple(labels.shape)}; they must match input_ids {tuple(input_ids.shape)}"
             )
-        encoded = self.encode(
-            input_ids, attention_mask, segment_ids=segment_ids, output_attentions=output_attentions
-        )
+        if masked_positions is not None and (labels is None or masked_positions.dim() != 1):
+            raise ValueError("masked_positions must be a 1-D tensor of flat indices, given together with labels")
+        encoded = self.encode(input_ids, attention_mask, segment_ids=segment_ids, output_attentions=output_attentions)
         hidden = encoded.hidden_states  # (B, T, D)
         loss = None
         if labels is None or dense_head:
@@ -175,19 +185,22 @@ class MLMModel(nn.Module):
                 loss = F.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=IGNORE_INDEX)
         else:
             flat_labels = labels.flatten()  # (B*T,)
-            positions = (flat_labels != IGNORE_INDEX).nonzero().squeeze(1)  # (N,)
+            positions = masked_positions if masked_positions is not None else masked_positions_of(labels)  # (N,)
             logits = self.head(hidden.flatten(0, 1).index_select(0, positions))  # (N, V)
             loss = F.cross_entropy(logits, flat_labels.index_select(0, positions))
         return MLMOutput(loss=loss, logits=logits, hidden_states=hidden, attentions=encoded.attentions)
 
 
-def _check_inputs(
+def check_shapes(
     config: ModelConfig,
     input_ids: torch.Tensor,
-    attention_mask: torch.Tensor | None,
-    segment_ids: torch.Tensor | None,
+    attention_mask: torch.Tensor | None = None,
+    segment_ids: torch.Tensor | None = None,
 ) -> None:
-    """Raise ``ValueError`` naming the problem if the inputs do not fit the model."""
+    """Raise ``ValueError`` naming the problem if the shapes or dtypes do not fit the model.
+
+    Looks at shapes only, never at values, so it costs nothing and compiles into the graph.
+    """
     if input_ids.dim() != 2 or input_ids.dtype not in (torch.int64, torch.int32):
         raise ValueError(
             f"input_ids must be a (batch, length) integer tensor, got shape {tuple(input_ids.shape)} "
@@ -196,12 +209,6 @@ def _check_inputs(
     length = input_ids.size(1)
     if not 1 <= length <= config.max_len:
         raise ValueError(f"sequence length {length} must be between 1 and max_len={config.max_len}; cut the text")
-    low, high = torch.aminmax(input_ids)
-    if int(low) < 0 or int(high) >= config.vocab_size:
-        raise ValueError(
-            f"input_ids range over [{int(low)}, {int(high)}] but vocab_size={config.vocab_size}; "
-            "use the tokenizer the model was built for"
-        )
     for name, tensor in (("attention_mask", attention_mask), ("segment_ids", segment_ids)):
         if tensor is not None and tensor.shape != input_ids.shape:
             raise ValueError(
@@ -209,16 +216,36 @@ def _check_inputs(
             )
 
 
-def _padding_mask(attention_mask: torch.Tensor | None) -> torch.Tensor | None:
-    """Return the mask as bool ``(B, T)``, or ``None`` when nothing is padded (fast path)."""
-    if attention_mask is None:
-        return None
-    keep = attention_mask.bool()  # (B, T)
-    real_tokens = keep.sum(dim=1)  # (B,)
-    fewest = int(real_tokens.min())
-    if fewest == 0:
+def check_inputs(
+    config: ModelConfig,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor | None = None,
+    segment_ids: torch.Tensor | None = None,
+) -> None:
+    """Check a batch fully before it reaches the model: shapes, id range, non-empty rows.
+
+    ``MLMModel.forward`` checks shapes only, so that it never waits for the device; call this
+    where the batch is built (the collator and ``fill_mask`` do the same checks) when the ids
+    come from outside.
+
+    Args:
+        config: the model's config.
+        input_ids: ``(B, T)`` token ids.
+        attention_mask: ``(B, T)`` padding mask, or ``None``.
+        segment_ids: ``(B, T)`` segment ids, or ``None``.
+
+    Raises:
+        ValueError: naming the first problem and the fix.
+    """
+    check_shapes(config, input_ids, attention_mask, segment_ids)
+    low, high = torch.aminmax(input_ids)
+    if int(low) < 0 or int(high) >= config.vocab_size:
+        raise ValueError(
+            f"input_ids range over [{int(low)}, {int(high)}] but vocab_size={config.vocab_size}; "
+            "use the tokenizer the model was built for"
+        )
+    if attention_mask is not None and not bool(attention_mask.bool().any(dim=1).all()):
         raise ValueError("attention_mask has a row of zeros; every sequence needs at least one real token")
-    return None if fewest == keep.size(1) else keep
 
 
 def count_parameters(model: nn.Module, *, trainable_only: bool = False) -> int:

@@ -17,11 +17,10 @@ from pathlib import Path
 
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
-from mlm_book.utils.atomic import write_bytes_atomically
 from mlm_book.corpus.synthetic.generate import generate_paragraphs
-from mlm_book.utils.special_tokens import CLS_TOKEN, MASK_TOKEN, PAD_TOKEN, SEP_TOKEN
-from mlm_book.utils.special_tokens import SPECIAL_TOKENS, UNK_TOKEN
 from mlm_book.tokenization.wordpiece import CONTINUATION_PREFIX, MAX_INPUT_CHARS_PER_WORD
+from mlm_book.utils.atomic import write_bytes_atomically
+from mlm_book.utils.special_tokens import CLS_TOKEN, SEP_TOKEN, SPECIAL_TOKENS, UNK_TOKEN
 
 TOKENIZER_FILE = "tokenizer.json"
 BUILTIN_VOCAB_SIZE = 2048

@@ -24,8 +24,8 @@ import re
 import unicodedata
 from collections.abc import Collection
 
-from mlm_book.utils.special_tokens import SPECIAL_TOKENS, UNK_TOKEN
 from mlm_book.tokenization.unicode_classes import is_accent, is_cjk, is_control, is_punctuation, is_whitespace
+from mlm_book.utils.special_tokens import SPECIAL_TOKENS, UNK_TOKEN
 
 MAX_INPUT_CHARS_PER_WORD = 100
 CONTINUATION_PREFIX = "##"
@@ -92,9 +92,7 @@ def pre_tokenize(text: str) -> list[str]:
     return words
 
 
-def wordpiece_word(
-    word: str, vocab: Collection[str], *, max_chars: int = MAX_INPUT_CHARS_PER_WORD
-) -> list[str]:
+def wordpiece_word(word: str, vocab: Collection[str], *, max_chars: int = MAX_INPUT_CHARS_PER_WORD) -> list[str]:
     """Spell one word with vocabulary pieces, greedily taking the longest piece first.
 
     Args:

@@ -4,7 +4,8 @@ Every word starts spelled as characters, the first one bare and the others as co
 pieces: ``"low"`` -> ``l ##o ##w``. Each round counts, over all words weighted by how often they
 occur, every piece $a$ and every adjacent pair $(a, b)$, and merges the pair with the highest
 
-$$\\operatorname{score}(a, b) = \\frac{\\operatorname{count}(ab)}{\\operatorname{count}(a)\\,\\operatorname{count}(b)},$$
+$$\\operatorname{score}(a, b)
+  = \\frac{\\operatorname{count}(ab)}{\\operatorname{count}(a)\\,\\operatorname{count}(b)},$$
 
 a new vocabulary token (``l`` + ``##o`` -> ``lo``; ``##o`` + ``##w`` -> ``##ow``), until the
 vocabulary is full or every word is a single piece. Dividing by the counts of the parts favours
@@ -20,10 +21,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-RULES = ("wordpiece", "bpe")
-
-from mlm_book.utils.special_tokens import SPECIAL_TOKENS
 from mlm_book.tokenization.wordpiece import CONTINUATION_PREFIX, normalize, pre_tokenize
+from mlm_book.utils.special_tokens import SPECIAL_TOKENS
+
+RULES = ("wordpiece", "bpe")
 
 
 @dataclass(frozen=True)

@@ -137,8 +137,7 @@ class TrainConfig(FrozenConfig):
             raise ValueError(f"TrainConfig.final_lr_ratio must be in [0, 1], got {self.final_lr_ratio!r}")
         if not self.weight_decay >= 0 or not self.grad_clip >= 0:
             raise ValueError(
-                f"TrainConfig.weight_decay and grad_clip must be >= 0, got {self.weight_decay!r} "
-                f"and {self.grad_clip!r}"
+                f"TrainConfig.weight_decay and grad_clip must be >= 0, got {self.weight_decay!r} and {self.grad_clip!r}"
             )
         if len(self.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.betas):
             raise ValueError(f"TrainConfig.betas must be two numbers in [0, 1), got {self.betas!r}")
@@ -181,8 +180,14 @@ class TrainConfig(FrozenConfig):
         probes after about 1,000 (see the training chapter). Train longer (``steps``) for more.
         """
         base = cls(
-            steps=1500, batch_size=32, seq_len=32, warmup_ratio=0.25, eval_every=100, eval_sequences=128,
-            probes_per_category=50, log_every=10,
+            steps=1500,
+            batch_size=32,
+            seq_len=32,
+            warmup_ratio=0.25,
+            eval_every=100,
+            eval_sequences=128,
+            probes_per_category=50,
+            log_every=10,
         )
         return dataclasses.replace(base, **overrides)
 
@@ -190,7 +195,13 @@ class TrainConfig(FrozenConfig):
     def bert_base(cls, **overrides: Any) -> TrainConfig:
         """A GPU preset for ``ModelConfig.bert_base()`` (RoBERTa-style: long, large batches)."""
         base = cls(
-            steps=100_000, batch_size=256, seq_len=512, lr=4e-4, warmup_ratio=0.06, eval_every=2000,
-            eval_sequences=1024, log_every=100,
+            steps=100_000,
+            batch_size=256,
+            seq_len=512,
+            lr=4e-4,
+            warmup_ratio=0.06,
+            eval_every=2000,
+            eval_sequences=1024,
+            log_every=100,
         )
         return dataclasses.replace(base, **overrides)

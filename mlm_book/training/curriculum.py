@@ -156,7 +156,6 @@ class LengthSchedule(FrozenConfig):
         return sequences - sequences % divisor
 
 
-
 @dataclass(frozen=True)
 class MaskRateSchedule(FrozenConfig):
     """The training mask rate, moving linearly from ``start`` (step 0) to ``end`` (last step).
@@ -190,7 +189,6 @@ class MaskRateSchedule(FrozenConfig):
         check_whole(total_steps, "total_steps", 1)
         progress = min(1.0, step / (total_steps - 1)) if total_steps > 1 else 1.0
         return self.start + (self.end - self.start) * progress
-
 
 
 @dataclass(frozen=True)

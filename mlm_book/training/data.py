@@ -19,15 +19,15 @@ import datasets
 import torch
 from tokenizers import Tokenizer
 
-from mlm_book.masking.collator import MaskingCollator
-from mlm_book.utils.seeding import derive_seed
-from mlm_book.data.sequences import Sequences, prepare_split
-from mlm_book.data.batches import eval_batches
-from mlm_book.model.config import ModelConfig
 from mlm_book.corpus.loading import load_corpus
 from mlm_book.corpus.synthetic.probes import make_probes
+from mlm_book.data.batches import eval_batches
+from mlm_book.data.sequences import Sequences, prepare_split
+from mlm_book.masking.collator import MaskingCollator
+from mlm_book.model.config import ModelConfig
 from mlm_book.tokenization.tokenizer import builtin_tokenizer, train_tokenizer
 from mlm_book.training.config import TrainConfig
+from mlm_book.utils.seeding import derive_seed
 
 BUILTIN = "builtin"
 CORPUS_SEED = 0
@@ -91,7 +91,9 @@ def build_eval_batches(
         Batches with ``input_ids``, ``attention_mask`` and ``labels`` (empty for an empty split).
     """
     sequences = prepare_split(split, tokenizer, seq_len=config.seq_len, packing=config.packing)
-    collator = MaskingCollator(config.masking, vocab_size=tokenizer.get_vocab_size(), generator=derive_seed(config.seed, "eval"))
+    collator = MaskingCollator(
+        config.masking, vocab_size=tokenizer.get_vocab_size(), generator=derive_seed(config.seed, "eval")
+    )
     return eval_batches(sequences, n_sequences=config.eval_sequences, batch_size=config.batch_size, collate=collator)
 
 

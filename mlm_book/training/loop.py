@@ -24,29 +24,33 @@ import torch
 from tokenizers import Tokenizer
 from tqdm.auto import tqdm
 
-from mlm_book.utils.atomic import read_json
-from mlm_book.model.checkpoint import TOKENIZER_FILE, load_model
-from mlm_book.masking.collator import MaskingCollator
-from mlm_book.utils.seeding import derive_seed
-from mlm_book.model.config import ModelConfig
-from mlm_book.training.curriculum import StepPlan
-from mlm_book.data.blocks import cut_blocks
 from mlm_book.data.batches import batch_order, split_batch
-from mlm_book.training.distributed import DistributedContext, barrier, broadcast_text, cleanup_distributed, setup_distributed
-from mlm_book.training.distributed import wrap_model
-from mlm_book.evaluation.probes import ProbeLike, probe_accuracy, score_probes
+from mlm_book.data.blocks import cut_blocks
 from mlm_book.evaluation.metrics import evaluate_masked
-from mlm_book.training.history import EvalRecord, History, TrainRecord
+from mlm_book.evaluation.probes import ProbeLike, probe_accuracy, score_probes
+from mlm_book.masking.collator import MaskingCollator
+from mlm_book.model.checkpoint import TOKENIZER_FILE, load_model
+from mlm_book.model.config import ModelConfig
 from mlm_book.model.mlm import MLMModel
-from mlm_book.training.optim import make_optimizer
-from mlm_book.utils.precision import Numerics, make_scaler, resolve_numerics
-from mlm_book.training.run_dir import HISTORY_FILE, check_out_dir, commit_checkpoint, stage_checkpoint
-from mlm_book.training.optim import Schedule, make_scheduler
-from mlm_book.utils.special_tokens import IGNORE_INDEX
 from mlm_book.training.config import TrainConfig
+from mlm_book.training.curriculum import StepPlan
 from mlm_book.training.data import TrainData, prepare_data
+from mlm_book.training.distributed import (
+    DistributedContext,
+    barrier,
+    broadcast_text,
+    setup_distributed,
+    wrap_model,
+)
+from mlm_book.training.history import EvalRecord, History, TrainRecord
+from mlm_book.training.optim import Schedule, make_optimizer, make_scheduler
+from mlm_book.training.run_dir import HISTORY_FILE, check_out_dir, commit_checkpoint, stage_checkpoint
 from mlm_book.training.state import STATE_JSON, TrainState, load_train_state, save_train_state
 from mlm_book.training.step import StepStats, StepTools, TrainingDiverged, train_step
+from mlm_book.utils.atomic import read_json
+from mlm_book.utils.precision import Numerics, make_scaler, resolve_numerics
+from mlm_book.utils.seeding import derive_seed
+from mlm_book.utils.special_tokens import IGNORE_INDEX
 
 
 @dataclass(frozen=True)
@@ -71,18 +75,26 @@ class TrainResult:
 class _Loop:
     """The state of a run between steps: model, optimizer, generators, position, history."""
 
-    def __init__(self, config: TrainConfig, model_config: ModelConfig, data: TrainData, context: DistributedContext,
-                 numerics: Numerics) -> None:
+    def __init__(
+        self,
+        config: TrainConfig,
+        model_config: ModelConfig,
+        data: TrainData,
+        context: DistributedContext,
+        numerics: Numerics,
+    ) -> None:
         self.config, self.data, self.context = config, data, context
         self.model = MLMModel(model_config, generator=torch.Generator().manual_seed(config.seed)).to(numerics.device)
         self.wrapped = wrap_model(self.model, context)
         if config.compile:
             self.wrapped = torch.compile(self.wrapped)
-        optimizer = make_optimizer(self.model, lr=config.lr, weight_decay=config.weight_decay, betas=config.betas,
-                                   eps=config.eps)
+        optimizer = make_optimizer(
+            self.model, lr=config.lr, weight_decay=config.weight_decay, betas=config.betas, eps=config.eps
+        )
         schedule = Schedule(config.steps, config.warmup_steps, config.decay, config.final_lr_ratio)
-        self.tools = StepTools(optimizer, make_scheduler(optimizer, schedule), numerics, make_scaler(numerics),
-                               config.grad_clip, context)
+        self.tools = StepTools(
+            optimizer, make_scheduler(optimizer, schedule), numerics, make_scaler(numerics), config.grad_clip, context
+        )
         self.order = torch.Generator().manual_seed(derive_seed(config.seed, "order"))
         self.masking = torch.Generator().manual_seed(derive_seed(config.seed, "masking"))
         self.collate = MaskingCollator(config.masking, vocab_size=data.vocab_size, generator=self.masking)
@@ -101,14 +113,16 @@ class _Loop:
 
     def state(self) -> TrainState:
         """The run's position and generator states now."""
-        return TrainState(self.step, self.epoch, self.batch_in_epoch, self.tokens_seen, self.epoch_start,
-                          self.masking.get_state())
+        return TrainState(
+            self.step, self.epoch, self.batch_in_epoch, self.tokens_seen, self.epoch_start, self.masking.get_state()
+        )
 
     def epoch_batches(self) -> torch.Tensor:
         """``(N_b, batch_size)`` the current epoch's batches, drawn from the epoch's saved order state."""
         self.order.set_state(self.epoch_start)
-        return batch_order(self.data.train.lengths, self.config.batch_size, self.order,
-                           group_by_length=not self.config.packing)
+        return batch_order(
+            self.data.train.lengths, self.config.batch_size, self.order, group_by_length=not self.config.packing
+        )
 
     def next_epoch(self) -> None:
         self.epoch, self.batch_in_epoch, self.epoch_start = self.epoch + 1, 0, self.order.get_state()
@@ -116,8 +130,13 @@ class _Loop:
     def plan(self) -> StepPlan:
         """The length, batch size and mask rate of the next step, from the curriculum."""
         config = self.config
-        return config.curriculum.plan(self.step, config.steps, full_len=config.seq_len, batch_size=config.batch_size,
-                                      divisor=config.grad_accum * self.context.world_size)
+        return config.curriculum.plan(
+            self.step,
+            config.steps,
+            full_len=config.seq_len,
+            batch_size=config.batch_size,
+            divisor=config.grad_accum * self.context.world_size,
+        )
 
     def collate_plan(self, indices: torch.Tensor, plan: StepPlan) -> dict[str, torch.Tensor]:
         """Cut the blocks at ``indices`` to the plan's length and mask them at its rate (same generator)."""
@@ -139,7 +158,11 @@ class _Loop:
         parts = split_batch(batch, accum * self.context.world_size)[rank * accum : (rank + 1) * accum]
         torch.manual_seed(derive_seed(self.config.seed, ("dropout", rank, self.step)))  # dropout: per step
         stats = train_step(self.wrapped, parts, n_predictions, self.tools, self.step)
-        self.step, self.batch_in_epoch, self.tokens_seen = self.step + 1, self.batch_in_epoch + 1, self.tokens_seen + n_tokens
+        self.step, self.batch_in_epoch, self.tokens_seen = (
+            self.step + 1,
+            self.batch_in_epoch + 1,
+            self.tokens_seen + n_tokens,
+        )
         return stats, n_tokens
 
     def evaluate(self, tokenizer: Tokenizer, probes: Sequence[ProbeLike]) -> EvalRecord:
@@ -220,8 +243,9 @@ def _check_inputs(config: TrainConfig, model_config: ModelConfig, tokenizer: Tok
         )
 
 
-def _open_run(out_dir: Path | None, config: TrainConfig, model_config: ModelConfig, resume: bool,
-              context: DistributedContext) -> bool:
+def _open_run(
+    out_dir: Path | None, config: TrainConfig, model_config: ModelConfig, resume: bool, context: DistributedContext
+) -> bool:
     """Check the run directory on rank 0 and share the verdict; True if a run is resumed."""
     if out_dir is None:
         if resume:
@@ -288,8 +312,13 @@ def train(
     loop = _Loop(config, model_config, prepare_data(dataset, tokenizer, config), context, numerics)
     if resumed:
         loop.resume(out_path)  # type: ignore[arg-type]
-    bar = tqdm(total=config.steps, initial=min(loop.step, config.steps), disable=not (progress and context.is_main),
-               unit="step", dynamic_ncols=True)
+    bar = tqdm(
+        total=config.steps,
+        initial=min(loop.step, config.steps),
+        disable=not (progress and context.is_main),
+        unit="step",
+        dynamic_ncols=True,
+    )
     try:
         _run(loop, tokenizer, probes, out_path, bar)
     except TrainingDiverged as error:

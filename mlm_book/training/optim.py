@@ -7,8 +7,9 @@ LayerNorm gain towards 0 only fights the model (a gain of 0 switches a feature o
 and most later models exempt them: two parameter groups, one with ``weight_decay`` and one
 with 0.
 
-The learning-rate schedule is a linear warmup, then a linear or cosine decay. Adam's first updates are noisy (its moment estimates rest on a handful of gradients), so the
-learning rate climbs linearly from 0 during ``warmup`` steps, then decays to a floor
+The learning-rate schedule is a linear warmup, then a linear or cosine decay. Adam's first
+updates are noisy (its moment estimates rest on a handful of gradients), so the learning rate
+climbs linearly from 0 during ``warmup`` steps, then decays to a floor
 ``final_ratio`` times the peak over the remaining steps. With progress
 $p = (t - w) / (T - w) \\in [0, 1]$ after the warmup, the multiplier of the peak rate is
 
@@ -29,6 +30,7 @@ import torch
 from torch import nn
 
 from mlm_book.training.config import DECAY_KINDS, DecayKind
+from mlm_book.utils.config import check_whole
 
 _NORM_TYPES: tuple[type[nn.Module], ...] = (nn.LayerNorm, nn.RMSNorm, nn.GroupNorm, nn.BatchNorm1d)
 
@@ -118,6 +120,7 @@ def make_optimizer(
         fused=fused or None,
     )
 
+
 @dataclass(frozen=True)
 class Schedule:
     """The multiplier of the peak learning rate at each optimizer step.
@@ -135,8 +138,7 @@ class Schedule:
     final_ratio: float = 0.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.total_steps, bool) or not isinstance(self.total_steps, int) or self.total_steps < 1:
-            raise ValueError(f"total_steps must be an integer >= 1, got {self.total_steps!r}")
+        check_whole(self.total_steps, "total_steps", 1)
         if not isinstance(self.warmup_steps, int) or not 0 <= self.warmup_steps <= self.total_steps:
             raise ValueError(
                 f"warmup_steps must be an integer in [0, total_steps={self.total_steps}], "

@@ -18,17 +18,23 @@ from pathlib import Path
 
 from tokenizers import Tokenizer
 
-from mlm_book.utils.atomic import read_json, write_json_atomically
 from mlm_book.model.checkpoint import CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE, read_config, save_model
 from mlm_book.model.config import ModelConfig
 from mlm_book.model.mlm import MLMModel
 from mlm_book.training.config import RESUMABLE_CHANGES, TrainConfig
 from mlm_book.training.state import STATE_JSON, STATE_TENSORS
+from mlm_book.utils.atomic import read_json, write_json_atomically
 
 TRAIN_CONFIG_FILE = "train_config.json"
 HISTORY_FILE = "history.json"
 RUN_FILES: tuple[str, ...] = (
-    WEIGHTS_FILE, TOKENIZER_FILE, HISTORY_FILE, STATE_TENSORS, STATE_JSON, CONFIG_FILE, TRAIN_CONFIG_FILE
+    WEIGHTS_FILE,
+    TOKENIZER_FILE,
+    HISTORY_FILE,
+    STATE_TENSORS,
+    STATE_JSON,
+    CONFIG_FILE,
+    TRAIN_CONFIG_FILE,
 )
 """Every file of a checkpoint, in the order they are moved into place."""
 STAGING = ".checkpoint-staging"
@@ -162,9 +168,7 @@ def _check_same_run(saved: RunFiles, train_config: TrainConfig, model_config: Mo
         )
 
 
-def stage_checkpoint(
-    directory: Path, model: MLMModel, tokenizer: Tokenizer, train_config: TrainConfig
-) -> Path:
+def stage_checkpoint(directory: Path, model: MLMModel, tokenizer: Tokenizer, train_config: TrainConfig) -> Path:
     """Start a checkpoint: write the model, tokenizer and training config into a fresh staging folder.
 
     The caller then writes the training state and history into the returned folder and calls

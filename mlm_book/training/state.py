@@ -20,7 +20,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from mlm_book.utils.atomic import read_json, write_json_atomically, write_safetensors_atomically
+from mlm_book.utils.atomic import read_versioned_json, write_json_atomically, write_safetensors_atomically
 
 STATE_TENSORS = "train_state.safetensors"
 STATE_JSON = "train_state.json"
@@ -175,11 +175,7 @@ def load_train_state(
     """
     directory = Path(directory)
     json_path, tensor_path = directory / STATE_JSON, directory / STATE_TENSORS
-    body = read_json(json_path)
-    if not isinstance(body, dict) or body.get("format") != FORMAT:
-        raise ValueError(f"{json_path} is not a training state written by mlm_book")
-    if body.get("version") != VERSION:
-        raise ValueError(f"{json_path} has format version {body.get('version')!r}; this mlm_book reads {VERSION}")
+    body = read_versioned_json(json_path, FORMAT, VERSION, "a training state")
     tensors, metadata = _read_tensors(tensor_path)
     if metadata.get("step") != str(body["step"]):
         raise ValueError(

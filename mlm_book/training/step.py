@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from mlm_book.data.batches import model_inputs
 from mlm_book.training.distributed import DistributedContext, all_reduce_sum, no_gradient_sync
 from mlm_book.utils.precision import Numerics, autocast
-from mlm_book.utils.special_tokens import IGNORE_INDEX
 
 
 class TrainingDiverged(RuntimeError):
@@ -70,14 +70,14 @@ class StepTools:
 def _backward(model: nn.Module, batch: dict[str, torch.Tensor], n_predictions: int, tools: StepTools) -> torch.Tensor:
     """Forward and backward one micro-batch; return ``(2,)`` [loss sum, correct count]."""
     device = tools.numerics.device
-    labels = batch["labels"].to(device, non_blocking=True)
-    n = int((batch["labels"] != IGNORE_INDEX).sum())
+    inputs = model_inputs(batch, device)  # positions and padding decided on the host
+    n = inputs["masked_positions"].numel()
     with autocast(tools.numerics):
-        out = model(batch["input_ids"].to(device, non_blocking=True), batch["attention_mask"].to(device), labels)
+        out = model(**inputs)
     # With nothing masked the model's mean loss is NaN; a zero loss still runs backward (DDP needs it).
     loss = out.loss * (n * tools.context.world_size / n_predictions) if n else out.logits.sum() * 0.0
     (tools.scaler.scale(loss) if tools.scaler is not None else loss).backward()
-    targets = labels[labels != IGNORE_INDEX]  # (N,), the row order of the sparse logits
+    targets = inputs["labels"].flatten().index_select(0, inputs["masked_positions"])  # (N,), the logits' rows
     correct = (out.logits.detach().argmax(dim=-1) == targets).sum()
     loss_sum = out.loss.detach().float() * n if n else torch.zeros((), device=device)
     return torch.stack([loss_sum, correct.float()])
@@ -115,7 +115,9 @@ def train_step(
     loss_sum, correct, grad_norm = torch.stack([totals[0], totals[1], norm.float()]).tolist()
     loss = loss_sum / n_predictions
     scaler_handles_overflow = tools.scaler is not None
-    if not math.isfinite(loss) or (tools.grad_clip > 0 and not scaler_handles_overflow and not math.isfinite(grad_norm)):
+    if not math.isfinite(loss) or (
+        tools.grad_clip > 0 and not scaler_handles_overflow and not math.isfinite(grad_norm)
+    ):
         tools.optimizer.zero_grad(set_to_none=True)
         what = f"loss became {loss}" if not math.isfinite(loss) else f"gradient norm became {grad_norm}"
         raise TrainingDiverged(f"the {what} at step {step + 1}")

@@ -84,3 +84,27 @@ def read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"{path} is not valid JSON ({error}); the file is corrupt") from error
+
+
+def read_versioned_json(path: Path, format_name: str, version: int, what: str) -> dict[str, Any]:
+    """Read a JSON object that names its format and version, and check both.
+
+    Args:
+        path: the file.
+        format_name: the ``"format"`` it must hold, e.g. ``"mlm-book-model"``.
+        version: the ``"version"`` this package reads.
+        what: what the file is, for the error, e.g. ``"a model config"``.
+
+    Returns:
+        The parsed object.
+
+    Raises:
+        FileNotFoundError: if ``path`` does not exist.
+        ValueError: if it is not valid JSON, names another format, or another version.
+    """
+    body = read_json(path)
+    if not isinstance(body, dict) or body.get("format") != format_name:
+        raise ValueError(f"{path} is not {what} written by mlm_book (no 'format': {format_name!r})")
+    if body.get("version") != version:
+        raise ValueError(f"{path} has format version {body.get('version')!r}; this mlm_book reads version {version}")
+    return body

@@ -30,13 +30,14 @@ from typing import Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin
 C = TypeVar("C", bound="FrozenConfig")
 
 
-def check_whole(value: object, name: str, minimum: int | None = None) -> int:
+def check_whole(value: object, name: str, minimum: int | None = None, *, hint: str = "") -> int:
     """Return ``value`` if it is a whole number (not a bool) of at least ``minimum``.
 
     Args:
         value: the value to check.
         name: how to name it in the error, e.g. ``"TrainConfig.steps"``.
         minimum: the smallest value allowed, or ``None`` for any.
+        hint: a suggestion appended to the error, e.g. ``"; pass e.g. seed=0"``.
 
     Returns:
         ``value``.
@@ -45,9 +46,9 @@ def check_whole(value: object, name: str, minimum: int | None = None) -> int:
         ValueError: naming ``name``, the value and the rule.
     """
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
+        raise ValueError(f"{name} must be a whole number, got {value!r}{hint}")
     if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}{hint}")
     return value
 
 

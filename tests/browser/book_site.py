@@ -124,7 +124,7 @@ def displayed_bertviz_views(notebook: Path) -> int:
 class _QuietHandler(SimpleHTTPRequestHandler):
     """Serves files without logging each request to stderr."""
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

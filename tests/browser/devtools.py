@@ -80,7 +80,7 @@ class DevTools:
         # usual sh, cannot name descriptors above 9).
         redirect = f'exec "$@" 3<&{commands_read} 4>&{replies_write} {commands_read}<&- {replies_write}>&-'
         args = [executable, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"]
-        self._log = open(profile.parent / f"{profile.name}.log", "wb")  # noqa: SIM115 - closed in close()
+        self._log = open(profile.parent / f"{profile.name}.log", "wb")
         self.process = subprocess.Popen(
             ["bash", "-c", redirect, "bash", *args],
             pass_fds=(commands_read, replies_write),

@@ -35,10 +35,10 @@ if not os.environ.get("MLM_BOOK_SITE"):
         allow_module_level=True,
     )
 
-from book_site import Page, book_pages, displayed_bertviz_views, launch_urls, serve  # noqa: E402
-from devtools import DevTools  # noqa: E402
-from offline_cdn import check_installed  # noqa: E402
-from page_visit import OfflineNetwork, PageReport, Tab  # noqa: E402
+from book_site import Page, book_pages, displayed_bertviz_views, launch_urls, serve
+from devtools import DevTools
+from offline_cdn import check_installed
+from page_visit import OfflineNetwork, PageReport, Tab
 
 REPO = Path(__file__).resolve().parents[2]
 SITE = Path(os.environ["MLM_BOOK_SITE"]).resolve()

@@ -94,8 +94,13 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory, small_config: Path) ->
 
 def test_train_writes_a_complete_run(trained_run: Path) -> None:
     assert sorted(p.name for p in trained_run.iterdir()) == [
-        "config.json", "history.json", "model.safetensors", "tokenizer.json", "train_config.json",
-        "train_state.json", "train_state.safetensors",
+        "config.json",
+        "history.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "train_config.json",
+        "train_state.json",
+        "train_state.safetensors",
     ]
     config = json.loads((trained_run / "train_config.json").read_text())
     assert (config["steps"], config["batch_size"], config["probes_per_category"]) == (3, 4, 2)
@@ -197,7 +202,10 @@ def test_train_user_mistakes(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(["train", "--out", out, "--corpus", str(tmp_path / "empty.txt")]) == 2
     assert "empty" in _one_line_error(capsys)
     bad = tmp_path / "bad.json"
-    for text, message in (("[1]", "must hold a JSON object"), ('{"stepz": 1}', r"unknown TrainConfig field(s) ['stepz']")):
+    for text, message in (
+        ("[1]", "must hold a JSON object"),
+        ('{"stepz": 1}', r"unknown TrainConfig field(s) ['stepz']"),
+    ):
         bad.write_text(text, encoding="utf-8")
         assert main(["train", "--out", out, "--config", str(bad)]) == 2
         assert message in _one_line_error(capsys)
@@ -234,7 +242,9 @@ def test_train_entry_point_error_has_no_traceback(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "mlm_book", "train", "--out", str(tmp_path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1 and "holds no training run" in result.stderr

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from mlm_book import corpus
-from mlm_book.corpus.synthetic.generate import generate_paragraphs
 from mlm_book.corpus.loading import load_corpus
+from mlm_book.corpus.synthetic.generate import generate_paragraphs
 from mlm_book.corpus.synthetic.probes import make_probes  # the documented import
 
 REPO = str(Path(__file__).resolve().parents[1])
@@ -32,11 +32,19 @@ def test_golden_hash_of_seed_0():
 
 def test_golden_hash_in_a_fresh_interpreter_with_hash_randomisation():
     """No dependence on str hashing or set order: another process with another hash seed agrees."""
-    code = ("import hashlib; from mlm_book.corpus import generate_paragraphs; "
-            "print(hashlib.sha256('\\n'.join(generate_paragraphs(50, seed=0)).encode()).hexdigest())")
+    code = (
+        "import hashlib; from mlm_book.corpus import generate_paragraphs; "
+        "print(hashlib.sha256('\\n'.join(generate_paragraphs(50, seed=0)).encode()).hexdigest())"
+    )
     for hash_seed in ("1", "12345"):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                             env={"PYTHONHASHSEED": hash_seed, "PYTHONPATH": REPO}, cwd=REPO)
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": hash_seed, "PYTHONPATH": REPO},
+            cwd=REPO,
+        )
         assert out.stdout.strip() == GOLDEN_SHA256
 
 
@@ -57,6 +65,9 @@ def test_public_names():
 
 
 def test_generating_text_does_not_import_datasets():
-    code = "import sys; from mlm_book.corpus import generate_paragraphs; generate_paragraphs(2); print('datasets' in sys.modules)"
+    code = (
+        "import sys; from mlm_book.corpus import generate_paragraphs; generate_paragraphs(2); "
+        "print('datasets' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "False"

@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from mlm_book.corpus import loading
-from mlm_book.corpus.loading import SPLITS, HubUnavailableError, load_corpus
 from mlm_book.corpus.files import resolve_files
+from mlm_book.corpus.loading import SPLITS, HubUnavailableError, load_corpus
 from mlm_book.corpus.synthetic.generate import generate_paragraphs
 
 datasets.disable_progress_bars()
@@ -27,7 +27,7 @@ def assert_partition(corpus, expected: list[str]) -> None:
     assert list(corpus) == list(SPLITS)
     parts = [texts(corpus[name]) for name in SPLITS]
     assert sorted(sum(parts, [])) == sorted(expected)
-    assert all(set(a).isdisjoint(b) for i, a in enumerate(parts) for b in parts[i + 1:])
+    assert all(set(a).isdisjoint(b) for i, a in enumerate(parts) for b in parts[i + 1 :])
 
 
 def write_lines(path, lines) -> str:
@@ -61,7 +61,9 @@ def test_builtin_streaming_partitions_the_same_paragraphs():
     corpus = load_corpus("builtin", n_paragraphs=60, seed=2, streaming=True)
     assert isinstance(corpus, datasets.IterableDatasetDict)
     assert_partition(corpus, generate_paragraphs(60, seed=2))
-    assert texts(corpus["validation"]) == texts(load_corpus("builtin", n_paragraphs=60, seed=2, streaming=True)["validation"])
+    assert texts(corpus["validation"]) == texts(
+        load_corpus("builtin", n_paragraphs=60, seed=2, streaming=True)["validation"]
+    )
 
 
 # -- local files -----------------------------------------------------------------------------
@@ -134,8 +136,11 @@ def test_unicode_text_is_kept(tmp_path):
 # -- the Hub ----------------------------------------------------------------------------------
 def test_hub_fails_at_once_when_offline(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(HubUnavailableError, match=r"^The Hugging Face Hub cannot be reached from here "
-                       r"\(HF_HUB_OFFLINE is set\); use source='builtin' or local files \(.txt, .jsonl, .parquet\) instead\.$"):
+    with pytest.raises(
+        HubUnavailableError,
+        match=r"^The Hugging Face Hub cannot be reached from here "
+        r"\(HF_HUB_OFFLINE is set\); use source='builtin' or local files \(.txt, .jsonl, .parquet\) instead\.$",
+    ):
         load_corpus("hub:roneneldan/TinyStories")
 
 
@@ -147,7 +152,9 @@ def test_hub_fails_at_once_without_connection(monkeypatch):
         raise ConnectionRefusedError("refused")
 
     monkeypatch.setattr(socket, "create_connection", refuse)
-    with pytest.raises(HubUnavailableError, match=r"no connection to .*: ConnectionRefusedError\); use source='builtin'"):
+    with pytest.raises(
+        HubUnavailableError, match=r"no connection to .*: ConnectionRefusedError\); use source='builtin'"
+    ):
         load_corpus("hub:wikitext:wikitext-103-raw-v1")
     assert issubclass(HubUnavailableError, ConnectionError) and issubclass(HubUnavailableError, ValueError)
 
@@ -159,8 +166,12 @@ def test_hub_loads_with_datasets_and_completes_splits(monkeypatch):
 
     def fake_load_dataset(name, config, streaming):
         calls.append((name, config, streaming))
-        return datasets.DatasetDict({"train": datasets.Dataset.from_dict({"story": DOCS[:30]}),
-                                     "valid": datasets.Dataset.from_dict({"story": DOCS[30:]})})
+        return datasets.DatasetDict(
+            {
+                "train": datasets.Dataset.from_dict({"story": DOCS[:30]}),
+                "valid": datasets.Dataset.from_dict({"story": DOCS[30:]}),
+            }
+        )
 
     monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
     corpus = load_corpus("hub:someone/stories:small", text_column="story", test_fraction=0.1)
@@ -233,17 +244,23 @@ def test_missing_text_column(tmp_path):
         load_corpus(str(path))
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"source": ""}, r"source must be 'builtin', a path or glob, or 'hub:NAME', got ''"),
-    ({"source": 3}, r"source must be .* got 3"),
-    ({"n_paragraphs": 0}, r"n_paragraphs must be a positive integer, got 0"),
-    ({"seed": -1}, r"seed must be a non-negative integer, got -1"),
-    ({"validation_fraction": 1.5}, r"validation_fraction must be a number in \[0, 1\), got 1.5"),
-    ({"test_fraction": "0.1"}, r"test_fraction must be a number in \[0, 1\), got '0.1'"),
-    ({"validation_fraction": 0.5, "test_fraction": 0.5}, r"must be below 1 to leave rows for training, got 0.5 \+ 0.5"),
-    ({"text_column": ""}, r"text_column must be a non-empty column name, got ''"),
-    ({"source": "hub:"}, r"hub source needs a dataset name, e.g. 'hub:roneneldan/TinyStories', got 'hub:'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"source": ""}, r"source must be 'builtin', a path or glob, or 'hub:NAME', got ''"),
+        ({"source": 3}, r"source must be .* got 3"),
+        ({"n_paragraphs": 0}, r"n_paragraphs must be a whole number >= 1, got 0"),
+        ({"seed": -1}, r"seed must be a whole number >= 0, got -1"),
+        ({"validation_fraction": 1.5}, r"validation_fraction must be in \[0, 1\), got 1.5"),
+        ({"test_fraction": "0.1"}, r"test_fraction must be a number, got '0.1'"),
+        (
+            {"validation_fraction": 0.5, "test_fraction": 0.5},
+            r"must be below 1 to leave rows for training, got 0.5 \+ 0.5",
+        ),
+        ({"text_column": ""}, r"text_column must be a non-empty column name, got ''"),
+        ({"source": "hub:"}, r"hub source needs a dataset name, e.g. 'hub:roneneldan/TinyStories', got 'hub:'"),
+    ],
+)
 def test_bad_arguments(kwargs, message):
     kwargs = {"source": "builtin", "n_paragraphs": 10} | kwargs
     with pytest.raises(ValueError, match=message):

@@ -91,8 +91,13 @@ def test_the_most_pieces_always_fit_in_the_blocks(n: int, full: int, share: floa
     [
         ([], 4, 1, "tokens", r"cut_blocks needs at least one block"),
         (_blocks(1, 10) + _blocks(1, 12), 4, 1, "tokens", r"one length, got lengths \[10, 12\]; .* packing=True"),
-        ([{"input_ids": torch.tensor([7, 8, 9]), "word_ids": torch.tensor([0, 1, 2])}], 2, 1, "tokens",
-         r"every block must start with \[CLS\]"),
+        (
+            [{"input_ids": torch.tensor([7, 8, 9]), "word_ids": torch.tensor([0, 1, 2])}],
+            2,
+            1,
+            "tokens",
+            r"every block must start with \[CLS\]",
+        ),
         (_blocks(2, 10), 11, 1, "tokens", r"length=11 must be in \[2, 10\], the length of the blocks"),
         (_blocks(2, 10), 1, 1, "tokens", r"length=1 must be in \[2, 10\]"),
         (_blocks(2, 10), 4, 6, "tokens", r"n_sequences=6 must be between 1 and 5 for 2 blocks at length 4"),

@@ -7,11 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tokenizers import Tokenizer
 
-from mlm_book.masking.collator import MaskingCollator
-from mlm_book.data.sequences import Sequences, pack_examples, prepare_split, tokenize_split
 from mlm_book.data.batches import batch_order, eval_batches, split_batch
-from mlm_book.utils.special_tokens import CLS_ID, IGNORE_INDEX, PAD_ID, SEP_ID
+from mlm_book.data.sequences import Sequences, pack_examples, prepare_split, tokenize_split
+from mlm_book.masking.collator import MaskingCollator
 from mlm_book.tokenization.tokenizer import train_tokenizer
+from mlm_book.utils.special_tokens import CLS_ID, IGNORE_INDEX, PAD_ID, SEP_ID
 
 TEXTS = [
     "The cat sat on the mat.",

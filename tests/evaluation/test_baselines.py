@@ -5,10 +5,10 @@ import math
 import pytest
 import torch
 
-from mlm_book.evaluation.baselines import context_free_model, unigram_log_probs
-from mlm_book.model.config import ModelConfig
 from mlm_book.data.sequences import Sequences
+from mlm_book.evaluation.baselines import context_free_model, unigram_log_probs
 from mlm_book.evaluation.metrics import evaluate_masked
+from mlm_book.model.config import ModelConfig
 from mlm_book.utils.special_tokens import CLS_ID, IGNORE_INDEX, SEP_ID, SPECIAL_IDS, UNK_ID
 
 CONFIG = ModelConfig(vocab_size=16, d_model=8, n_heads=2, n_layers=1, d_ff=16, max_len=12)
@@ -60,7 +60,9 @@ def test_its_masked_loss_is_the_unigram_cross_entropy():
     expected = -log_probs[labels[labels != IGNORE_INDEX]].double().mean().item()
     assert scores.loss == pytest.approx(expected, rel=1e-6)
     assert scores.perplexity == pytest.approx(math.exp(expected), rel=1e-6)
-    assert scores.accuracy == pytest.approx((labels[labels != IGNORE_INDEX] == log_probs.argmax()).float().mean().item())
+    assert scores.accuracy == pytest.approx(
+        (labels[labels != IGNORE_INDEX] == log_probs.argmax()).float().mean().item()
+    )
 
 
 @pytest.mark.parametrize("shape", [(17,), (2, 8)])

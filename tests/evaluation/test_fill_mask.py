@@ -1,32 +1,22 @@
 """Tests of mlm_book.evaluation.fill_mask: agreement with transformers' fill-mask pipeline, and errors."""
 
 import dataclasses
-import string
 
 import pytest
 import torch
 from transformers import pipeline
 
-from mlm_book.model.checkpoint import save_model
-from mlm_book.model.config import ModelConfig
 from mlm_book.evaluation.fill_mask import MaskPrediction, fill_mask, fill_mask_from_dir
 from mlm_book.interop.bert import to_transformers
-from mlm_book.model.mlm import MLMModel
-from mlm_book.utils.special_tokens import SPECIAL_TOKENS
-from mlm_book.tokenization.tokenizer import bert_tokenizer
 from mlm_book.interop.tokenizer import to_transformers_tokenizer as wrap_tokenizer
+from mlm_book.model.checkpoint import save_model
+from mlm_book.model.config import ModelConfig
+from mlm_book.model.mlm import MLMModel
+from mlm_book.tokenization.tokenizer import bert_tokenizer
+from mlm_book.utils.special_tokens import SPECIAL_TOKENS
 
 torch.set_num_threads(1)
 CONFIG = ModelConfig(vocab_size=99, d_model=32, n_heads=4, n_layers=2, d_ff=37, max_len=29)
-WORDS = "the a an cat dog sat ran on in mat big small red old house tree bird sang saw is was and with to of"
-WORDS += " at by he she it they we you . , ! ? ; : - ##ed ##ing sun"
-
-
-def tiny_tokenizer():
-    """A 99-token WordPiece tokenizer: the specials, every letter alone and as ##piece, some words."""
-    letters = list(string.ascii_lowercase)
-    vocab = [*SPECIAL_TOKENS, *sorted(set(WORDS.split()) | set(letters)), *(f"##{c}" for c in letters)]
-    return bert_tokenizer(vocab)
 
 
 def make_model(seed=0):
@@ -37,8 +27,8 @@ def make_model(seed=0):
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    model, tokenizer = make_model(), tiny_tokenizer()
+def exported(tiny_tokenizer, tmp_path_factory):
+    model, tokenizer = make_model(), tiny_tokenizer
     out = to_transformers(model, tokenizer, tmp_path_factory.mktemp("export"))
     return model, tokenizer, pipeline("fill-mask", model=str(out), tokenizer=str(out))
 
@@ -70,8 +60,8 @@ def test_several_masks_agree_with_the_transformers_pipeline(exported):
     assert first.sequence == f"the {first.token} sang in the [MASK] tree."
 
 
-def test_a_confident_model_fills_in_its_word():
-    model, tokenizer = make_model(), tiny_tokenizer()
+def test_a_confident_model_fills_in_its_word(tiny_tokenizer):
+    model, tokenizer = make_model(), tiny_tokenizer
     sat = tokenizer.token_to_id("sat")
     with torch.no_grad():
         model.head.decoder.bias[sat] = 30.0
@@ -80,8 +70,8 @@ def test_a_confident_model_fills_in_its_word():
     assert best == [expected]
 
 
-def test_ids_the_tokenizer_does_not_have_are_never_proposed():
-    tokenizer = tiny_tokenizer()
+def test_ids_the_tokenizer_does_not_have_are_never_proposed(tiny_tokenizer):
+    tokenizer = tiny_tokenizer
     known = tokenizer.get_vocab_size()
     model = MLMModel(dataclasses.replace(CONFIG, vocab_size=known + 29), generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
@@ -93,8 +83,8 @@ def test_ids_the_tokenizer_does_not_have_are_never_proposed():
         fill_mask(model, tokenizer, "The cat [MASK] on the mat.", top_k=known + 1)
 
 
-def test_model_mode_is_restored_and_no_gradient_is_recorded():
-    model, tokenizer = make_model().train(), tiny_tokenizer()
+def test_model_mode_is_restored_and_no_gradient_is_recorded(tiny_tokenizer):
+    model, tokenizer = make_model().train(), tiny_tokenizer
     first = fill_mask(model, tokenizer, "a [MASK] dog")
     assert model.training
     assert fill_mask(model, tokenizer, "a [MASK] dog") == first  # eval mode inside: no dropout
@@ -102,13 +92,13 @@ def test_model_mode_is_restored_and_no_gradient_is_recorded():
     assert sum(p.score for p in fill_mask(model, tokenizer, "a [MASK] dog", top_k=99)) == pytest.approx(1.0)
 
 
-def test_a_transformers_tokenizer_works_too():
-    model, tokenizer = make_model(), tiny_tokenizer()
+def test_a_transformers_tokenizer_works_too(tiny_tokenizer):
+    model, tokenizer = make_model(), tiny_tokenizer
     assert fill_mask(model, wrap_tokenizer(tokenizer), "a [MASK] dog") == fill_mask(model, tokenizer, "a [MASK] dog")
 
 
-def test_fill_mask_from_dir(tmp_path):
-    model, tokenizer = make_model(), tiny_tokenizer()
+def test_fill_mask_from_dir(tiny_tokenizer, tmp_path):
+    model, tokenizer = make_model(), tiny_tokenizer
     save_model(model, tmp_path / "with", tokenizer)
     assert fill_mask_from_dir(tmp_path / "with", "a [MASK] dog", 3) == fill_mask(model, tokenizer, "a [MASK] dog", 3)
     save_model(model, tmp_path / "without")
@@ -125,9 +115,9 @@ def test_fill_mask_from_dir(tmp_path):
         ("the [MASK] " + "cat " * 30, 5, r"the text is 34 tokens long but the model reads at most 29"),
     ],
 )
-def test_bad_requests_are_rejected_with_a_message(text, top_k, message):
+def test_bad_requests_are_rejected_with_a_message(tiny_tokenizer, text, top_k, message):
     with pytest.raises(ValueError, match=message):
-        fill_mask(make_model(), tiny_tokenizer(), text, top_k)
+        fill_mask(make_model(), tiny_tokenizer, text, top_k)
 
 
 def test_a_tokenizer_without_mask_is_rejected():

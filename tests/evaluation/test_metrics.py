@@ -8,12 +8,12 @@ import torch
 import torch.nn.functional as F
 from tokenizers import Tokenizer
 
-from mlm_book.model.config import ModelConfig
-from mlm_book.evaluation.probes import ProbeResult, probe_accuracy, score_probes
 from mlm_book.evaluation.metrics import evaluate_masked
+from mlm_book.evaluation.probes import ProbeResult, probe_accuracy, score_probes
+from mlm_book.model.config import ModelConfig
 from mlm_book.model.mlm import MLMModel
-from mlm_book.utils.special_tokens import IGNORE_INDEX, MASK_ID
 from mlm_book.tokenization.tokenizer import train_tokenizer
+from mlm_book.utils.special_tokens import IGNORE_INDEX, MASK_ID
 
 CONFIG = ModelConfig(vocab_size=131, d_model=24, n_heads=2, n_layers=2, d_ff=37, max_len=40)
 
@@ -109,8 +109,11 @@ def test_score_probes_batching_does_not_change_results(tokenizer: Tokenizer) -> 
 
 
 def test_probe_accuracy_by_category() -> None:
-    results = [ProbeResult("a", "facts", True, "x"), ProbeResult("b", "facts", False, "y"),
-               ProbeResult("c", "agreement", True, "z")]
+    results = [
+        ProbeResult("a", "facts", True, "x"),
+        ProbeResult("b", "facts", False, "y"),
+        ProbeResult("c", "agreement", True, "z"),
+    ]
     assert probe_accuracy(results) == {"facts": 0.5, "agreement": 1.0}
     assert probe_accuracy([]) == {}
 

@@ -1,31 +1,29 @@
 """Tests of mlm_book.interop.bert: parity with transformers' BertForMaskedLM, both ways, and exports."""
 
 import dataclasses
-import string
 
 import pytest
 import torch
 from transformers import AutoModelForMaskedLM, AutoTokenizer, BertConfig, BertForMaskedLM
 
+from mlm_book.interop.bert import (
+    export_hf,
+    from_bert_config,
+    from_transformers,
+    to_bert_config,
+    to_hf_state_dict,
+    to_transformers,
+    to_transformers_model,
+)
 from mlm_book.model.checkpoint import save_model
 from mlm_book.model.config import ModelConfig
-from mlm_book.interop.bert import export_hf, from_bert_config, from_transformers, to_bert_config, to_hf_state_dict, to_transformers, to_transformers_model
 from mlm_book.model.mlm import MLMModel
-from mlm_book.utils.special_tokens import IGNORE_INDEX, SPECIAL_TOKENS
 from mlm_book.tokenization.tokenizer import bert_tokenizer
+from mlm_book.utils.special_tokens import IGNORE_INDEX
 
 torch.set_num_threads(1)
 CONFIG = ModelConfig(vocab_size=99, d_model=32, n_heads=4, n_layers=2, d_ff=37, max_len=29)
 ATOL = 1e-5
-WORDS = "the a an cat dog sat ran on in mat big small red old house tree bird sang saw is was and with to of"
-WORDS += " at by he she it they we you . , ! ? ; : - ##ed ##ing sun"
-
-
-def tiny_tokenizer():
-    """A 99-token WordPiece tokenizer: the specials, every letter alone and as ##piece, some words."""
-    letters = list(string.ascii_lowercase)
-    vocab = [*SPECIAL_TOKENS, *sorted(set(WORDS.split()) | set(letters)), *(f"##{c}" for c in letters)]
-    return bert_tokenizer(vocab)
 
 
 def make_model(config=CONFIG, seed=0):
@@ -51,8 +49,14 @@ def padded_batch():
 def hf_bert(segments=2, seed=0, attn="sdpa"):
     torch.manual_seed(seed)
     config = BertConfig(
-        vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37,
-        max_position_embeddings=29, type_vocab_size=segments, attn_implementation=attn,
+        vocab_size=99,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=37,
+        max_position_embeddings=29,
+        type_vocab_size=segments,
+        attn_implementation=attn,
     )
     return BertForMaskedLM(config).eval()
 
@@ -125,8 +129,8 @@ def test_an_untied_decoder_is_refused():
         from_transformers(hf_model)
 
 
-def test_export_directory_loads_with_auto_classes(tmp_path):
-    model, tokenizer = make_model(), tiny_tokenizer()
+def test_export_directory_loads_with_auto_classes(tiny_tokenizer, tmp_path):
+    model, tokenizer = make_model(), tiny_tokenizer
     out = to_transformers(model, tokenizer, tmp_path / "export")
     assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"} <= {
         p.name for p in out.iterdir()
@@ -145,9 +149,9 @@ def test_export_directory_loads_with_auto_classes(tmp_path):
     torch.testing.assert_close(loaded.model.state_dict(), model.state_dict(), rtol=0, atol=0)
 
 
-def test_export_hf_reads_a_model_directory(tmp_path):
+def test_export_hf_reads_a_model_directory(tiny_tokenizer, tmp_path):
     model = make_model()
-    save_model(model, tmp_path / "model", tiny_tokenizer())
+    save_model(model, tmp_path / "model", tiny_tokenizer)
     out = export_hf(tmp_path / "model", tmp_path / "hf")
     torch.testing.assert_close(from_transformers(out).model.state_dict(), model.state_dict(), rtol=0, atol=0)
     save_model(model, tmp_path / "bare")

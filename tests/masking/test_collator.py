@@ -14,8 +14,8 @@ from torch.utils.data import DataLoader
 from transformers import DataCollatorForLanguageModeling, PreTrainedTokenizerFast
 
 from mlm_book.masking.collator import MaskingCollator
-from mlm_book.utils.seeding import derive_seed
 from mlm_book.masking.config import MaskingConfig
+from mlm_book.utils.seeding import derive_seed
 from mlm_book.utils.special_tokens import CLS_ID, IGNORE_INDEX, MASK_ID, PAD_ID, SEP_ID, SPECIAL_TOKENS
 
 torch.set_num_threads(1)
@@ -158,7 +158,10 @@ def test_works_as_a_dataloader_collate_fn_in_worker_processes():
 
     def epochs(seed: int) -> list[torch.Tensor]:
         loader = DataLoader(
-            data, batch_size=4, collate_fn=collator(MaskingConfig(mask_prob=0.5)), num_workers=2,
+            data,
+            batch_size=4,
+            collate_fn=collator(MaskingConfig(mask_prob=0.5)),
+            num_workers=2,
             generator=torch.Generator().manual_seed(seed),
         )
         return [batch["labels"] for _ in range(2) for batch in loader]
@@ -199,7 +202,7 @@ def test_construction_errors():
         MaskingCollator(vocab_size=VOCAB, pad_to_multiple_of=0)
     with pytest.raises(ValueError, match=r"mask_token_id 200 is outside the vocabulary 0..96"):
         MaskingCollator(vocab_size=VOCAB, mask_token_id=200)
-    with pytest.raises(ValueError, match=r"vocab_size must be a positive integer, got -3"):
+    with pytest.raises(ValueError, match=r"vocab_size must be a whole number >= 1, got -3"):
         MaskingCollator(vocab_size=-3)
 
 
@@ -215,7 +218,11 @@ def tiny_tokenizer() -> PreTrainedTokenizerFast:
         single="[CLS] $A [SEP]", special_tokens=[("[CLS]", CLS_ID), ("[SEP]", SEP_ID)]
     )
     return PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]",
+        tokenizer_object=tokenizer,
+        pad_token="[PAD]",
+        unk_token="[UNK]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
         mask_token="[MASK]",
     )
 
@@ -223,8 +230,10 @@ def tiny_tokenizer() -> PreTrainedTokenizerFast:
 def sentences(n: int, seed: int) -> list[str]:
     g = torch.Generator().manual_seed(seed)
     pool = WORDS + [w + s for w in WORDS[4:9] for s in ("s", "ed", "ing", "er")] + ["xyz", "quick", "brown"]
-    return [" ".join(pool[int(i)] for i in torch.randint(len(pool), (int(k),), generator=g))
-            for k in torch.randint(3, 14, (n,), generator=g)]
+    return [
+        " ".join(pool[int(i)] for i in torch.randint(len(pool), (int(k),), generator=g))
+        for k in torch.randint(3, 14, (n,), generator=g)
+    ]
 
 
 def rates(batches: list[dict], originals: list[torch.Tensor]) -> dict[str, float]:
@@ -232,7 +241,7 @@ def rates(batches: list[dict], originals: list[torch.Tensor]) -> dict[str, float
     counts = dict.fromkeys(("maskable", "selected", "mask", "random", "keep"), 0)
     for batch, original in zip(batches, originals):
         selected = batch["labels"] != IGNORE_INDEX
-        counts["maskable"] += int(((original > MASK_ID)).sum())
+        counts["maskable"] += int((original > MASK_ID).sum())
         counts["selected"] += int(selected.sum())
         counts["mask"] += int((selected & (batch["input_ids"] == MASK_ID)).sum())
         counts["keep"] += int((selected & (batch["input_ids"] == original)).sum())
@@ -264,9 +273,7 @@ def test_agrees_with_transformers_collator_statistics():
 
 def test_whole_word_selection_rate_agrees_with_transformers():
     tokenizer = tiny_tokenizer()
-    encoded = tokenizer(
-        sentences(64, 1), return_special_tokens_mask=True, return_offsets_mapping=True, padding=True
-    )
+    encoded = tokenizer(sentences(64, 1), return_special_tokens_mask=True, return_offsets_mapping=True, padding=True)
     reference_data = [{key: encoded[key][i] for key in encoded} for i in range(64)]
     our_data = [{"input_ids": encoded["input_ids"][i], "word_ids": encoded.word_ids(i)} for i in range(64)]
     with pytest.warns(UserWarning, match="Random token replacement is not supported with whole word masking"):

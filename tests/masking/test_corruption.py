@@ -12,8 +12,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mlm_book.masking.corruption import MaskedBatch, apply_replacements, mask_tokens, select_positions
 from mlm_book.masking.config import MaskingConfig
+from mlm_book.masking.corruption import MaskedBatch, apply_replacements, mask_tokens, select_positions
 from mlm_book.utils.special_tokens import CLS_ID, IGNORE_INDEX, MASK_ID, PAD_ID, SEP_ID, SPECIAL_TOKENS
 
 torch.set_num_threads(1)
@@ -140,8 +140,11 @@ def test_two_independent_draws_would_skew_the_split():
     to_random = (torch.rand(n, generator=g) < 0.1) & ~to_mask
     assert abs(float(to_random.float().mean()) - 0.02) < 0.002  # 2% random, 18% kept: wrong
     result = apply_replacements(
-        torch.full((n,), 7), torch.ones(n, dtype=torch.bool), mask_token_id=MASK_ID,
-        replacement_ids=torch.arange(5, VOCAB), generator=g,
+        torch.full((n,), 7),
+        torch.ones(n, dtype=torch.bool),
+        mask_token_id=MASK_ID,
+        replacement_ids=torch.arange(5, VOCAB),
+        generator=g,
     )
     assert within(float(result.replaced_with_random.float().mean()), 0.1, n)
 
@@ -160,8 +163,13 @@ def test_invariants_for_any_input(batch, length, vocab, mask_prob, weights, seed
     replace_probs = tuple(w / sum(weights) for w in weights)
     before = ids.clone()
     result = mask_tokens(
-        ids, special_ids=SPECIAL_IDS, mask_token_id=MASK_ID, vocab_size=vocab,
-        mask_prob=mask_prob, replace_probs=replace_probs, generator=g,
+        ids,
+        special_ids=SPECIAL_IDS,
+        mask_token_id=MASK_ID,
+        vocab_size=vocab,
+        mask_prob=mask_prob,
+        replace_probs=replace_probs,
+        generator=g,
     )
     special = ids < len(SPECIAL_IDS)
     assert torch.equal(ids, before)
@@ -184,7 +192,7 @@ def test_invariants_for_any_input(batch, length, vocab, mask_prob, weights, seed
         ({"replace_probs": (0.8, 0.1, 0.2)}, r"replace_probs must sum to 1, got \(0.8, 0.1, 0.2\) \(sum 1.1\)"),
         ({"mask_token_id": 99}, r"mask_token_id 99 is outside the vocabulary 0..98; pass the \[MASK\] id"),
         ({"mask_token_id": -1}, r"mask_token_id -1 is outside the vocabulary 0..98"),
-        ({"vocab_size": 0}, r"vocab_size must be a positive integer, got 0"),
+        ({"vocab_size": 0}, r"vocab_size must be a whole number >= 1, got 0"),
         ({"vocab_size": 50}, r"token id \d+ is outside the vocabulary 0..49; pass the vocab_size of the tokenizer"),
         ({"special_ids": [0, 120]}, r"special id 120 is outside the vocabulary 0..98"),
         ({"special_ids": range(99)}, r"every id of the vocabulary is special; random replacement has nothing"),

@@ -12,7 +12,14 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mlm_book.masking.strategies import select_spans, select_tokens, select_whole_words, span_length_probs, span_start_prob, word_units
+from mlm_book.masking.strategies import (
+    select_spans,
+    select_tokens,
+    select_whole_words,
+    span_length_probs,
+    span_start_prob,
+    word_units,
+)
 
 torch.set_num_threads(1)
 

@@ -2,7 +2,6 @@
 
 import dataclasses
 import json
-import string
 
 import pytest
 import torch
@@ -11,21 +10,9 @@ from safetensors.torch import load_file
 from mlm_book.model.checkpoint import CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE, load_model, read_config, save_model
 from mlm_book.model.config import ModelConfig
 from mlm_book.model.mlm import MLMModel
-from mlm_book.utils.special_tokens import SPECIAL_TOKENS
-from mlm_book.tokenization.tokenizer import bert_tokenizer
 
 torch.set_num_threads(1)
 CONFIG = ModelConfig(vocab_size=99, d_model=32, n_heads=4, n_layers=2, d_ff=37, max_len=29)
-WORDS = "the a an cat dog sat ran on in mat big small red old house tree bird sang saw is was and with to of"
-WORDS += " at by he she it they we you . , ! ? ; : - ##ed ##ing sun"
-
-
-def tiny_tokenizer():
-    """A 99-token WordPiece tokenizer: the specials, every letter alone and as ##piece, some words."""
-    letters = list(string.ascii_lowercase)
-    vocab = [*SPECIAL_TOKENS, *sorted(set(WORDS.split()) | set(letters)), *(f"##{c}" for c in letters)]
-    assert len(vocab) == 99
-    return bert_tokenizer(vocab)
 
 
 def make_model(config=CONFIG, seed=0):
@@ -40,15 +27,15 @@ def sample_ids():
     "config",
     [CONFIG, dataclasses.replace(CONFIG, norm="pre"), dataclasses.replace(CONFIG, n_segments=2, dropout=0.0)],
 )
-def test_round_trip_keeps_config_weights_and_logits(tmp_path, config):
+def test_round_trip_keeps_config_weights_and_logits(tiny_tokenizer, tmp_path, config):
     model = make_model(config)
-    save_model(model, tmp_path / "run" / "model", tiny_tokenizer())
+    save_model(model, tmp_path / "run" / "model", tiny_tokenizer)
     loaded = load_model(tmp_path / "run" / "model")
     assert loaded.model.config == config
     assert not loaded.model.training
     torch.testing.assert_close(loaded.model.state_dict(), model.state_dict(), rtol=0, atol=0)
     torch.testing.assert_close(loaded.model(sample_ids()).logits, model(sample_ids()).logits, rtol=0, atol=0)
-    assert loaded.tokenizer.encode("the cats sang").ids == tiny_tokenizer().encode("the cats sang").ids
+    assert loaded.tokenizer.encode("the cats sang").ids == tiny_tokenizer.encode("the cats sang").ids
 
 
 def test_tied_weight_is_saved_once_and_tied_again(tmp_path):
@@ -66,9 +53,9 @@ def test_config_file_names_format_version_and_fields(tmp_path):
     assert read_config(tmp_path / CONFIG_FILE) == CONFIG
 
 
-def test_saving_leaves_no_temporary_files_and_keeps_other_files(tmp_path):
+def test_saving_leaves_no_temporary_files_and_keeps_other_files(tiny_tokenizer, tmp_path):
     (tmp_path / "train_state.json").write_text("{}")
-    save_model(make_model(), tmp_path, tiny_tokenizer())
+    save_model(make_model(), tmp_path, tiny_tokenizer)
     save_model(make_model(seed=1), tmp_path)  # overwrite; the tokenizer stays
     assert sorted(p.name for p in tmp_path.iterdir()) == [CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE, "train_state.json"]
     loaded = load_model(tmp_path)
@@ -87,10 +74,10 @@ def test_saving_into_a_file_path_is_an_error(tmp_path):
         save_model(make_model(), tmp_path / "file")
 
 
-def test_saving_a_tokenizer_too_big_for_the_model_is_an_error(tmp_path):
+def test_saving_a_tokenizer_too_big_for_the_model_is_an_error(tiny_tokenizer, tmp_path):
     small = make_model(dataclasses.replace(CONFIG, vocab_size=50))
     with pytest.raises(ValueError, match="the tokenizer has 99 tokens but the model's vocab_size is 50"):
-        save_model(small, tmp_path, tiny_tokenizer())
+        save_model(small, tmp_path, tiny_tokenizer)
 
 
 def test_missing_directory_and_files_are_named(tmp_path):
@@ -141,14 +128,14 @@ def test_weights_that_do_not_fit_the_config_are_named(tmp_path):
     assert "layers.0.feed_forward.down.weight (32, 37) vs (32, 41)" in str(info.value)
 
 
-def test_a_bad_tokenizer_file_is_named(tmp_path):
-    save_model(make_model(), tmp_path, tiny_tokenizer())
+def test_a_bad_tokenizer_file_is_named(tiny_tokenizer, tmp_path):
+    save_model(make_model(), tmp_path, tiny_tokenizer)
     (tmp_path / TOKENIZER_FILE).write_text("{}")
     with pytest.raises(ValueError, match=r"tokenizer.json is corrupt or not a tokenizers JSON file"):
         load_model(tmp_path)
     small = dataclasses.replace(CONFIG, vocab_size=50)
     save_model(make_model(small), tmp_path)
-    save_model(make_model(), tmp_path / "big", tiny_tokenizer())
+    save_model(make_model(), tmp_path / "big", tiny_tokenizer)
     (tmp_path / "big" / TOKENIZER_FILE).replace(tmp_path / TOKENIZER_FILE)
     with pytest.raises(ValueError, match=r"tokenizer.json has 99 tokens but .*config.json says vocab_size=50"):
         load_model(tmp_path)

@@ -63,7 +63,7 @@ def test_feed_forward_uses_exact_gelu():
 
 def reference_layer(layer, x, pre):
     """The layer written with the formulas of the module docstring."""
-    attn = lambda h: layer.attention(h).output  # noqa: E731
+    attn = lambda h: layer.attention(h).output
     if pre:
         x = x + attn(layer.attention_norm(x))
         return x + layer.feed_forward(layer.feed_forward_norm(x))
@@ -99,7 +99,7 @@ def test_sinusoidal_positions_follow_the_transformer_formula():
     table = sinusoidal_positions(17, 9)  # odd width: five sines, four cosines
     assert table.shape == (17, 9) and table.dtype == torch.float32
     torch.testing.assert_close(table[0], torch.tensor([0.0, 1.0] * 4 + [0.0]))
-    p, i = 5, 2  # column pair i = 2: columns 4 (sine) and 5 (cosine)
+    p = 5  # column pair i = 2: columns 4 (sine) and 5 (cosine)
     frequency = 10000 ** (-4 / 9)
     torch.testing.assert_close(table[p, 4:6], torch.tensor([math.sin(p * frequency), math.cos(p * frequency)]))
 

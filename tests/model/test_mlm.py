@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from mlm_book.model.config import ModelConfig
 from mlm_book.model.encoder import sinusoidal_positions
-from mlm_book.model.mlm import TIED_WEIGHTS, MLMModel, count_parameters, flops_per_token
+from mlm_book.model.mlm import TIED_WEIGHTS, MLMModel, check_inputs, count_parameters, flops_per_token
 from mlm_book.utils.special_tokens import IGNORE_INDEX, MASK_ID, PAD_ID
 
 torch.set_num_threads(1)
@@ -195,11 +195,28 @@ def test_sinusoidal_position_init_changes_only_the_position_embeddings():
         (lambda m: m(torch.ones(1, 4)), r"dtype torch.float32; add a batch dimension"),
         (lambda m: m(torch.ones(1, 30, dtype=torch.long)), r"sequence length 30 must be between 1 and max_len=29"),
         (lambda m: m(torch.ones(1, 0, dtype=torch.long)), r"sequence length 0 must be between 1 and max_len=29"),
-        (lambda m: m(torch.tensor([[5, 99]])), r"input_ids range over \[5, 99\] but vocab_size=99"),
-        (lambda m: m(torch.tensor([[-1, 9]])), r"input_ids range over \[-1, 9\]"),
+        (
+            lambda m: check_inputs(m.config, torch.tensor([[5, 99]])),
+            r"input_ids range over \[5, 99\] but vocab_size=99",
+        ),
+        (lambda m: check_inputs(m.config, torch.tensor([[-1, 9]])), r"input_ids range over \[-1, 9\]"),
+        (lambda m: check_inputs(m.config, torch.ones(1, 30, dtype=torch.long)), r"sequence length 30 must be between"),
         (lambda m: m(torch.ones(2, 4, dtype=torch.long), torch.ones(2, 5)), r"attention_mask has shape \(2, 5\)"),
         (lambda m: m(torch.ones(2, 4, dtype=torch.long), labels=torch.ones(4)), r"labels have shape \(4,\)"),
-        (lambda m: m(torch.ones(2, 4, dtype=torch.long), torch.tensor([[1, 1, 0, 0], [0, 0, 0, 0]])), "a row of zeros"),
+        (
+            lambda m: check_inputs(
+                m.config, torch.ones(2, 4, dtype=torch.long), torch.tensor([[1, 1, 0, 0], [0, 0, 0, 0]])
+            ),
+            "a row of zeros",
+        ),
+        (
+            lambda m: m(
+                torch.ones(2, 4, dtype=torch.long),
+                labels=torch.ones(2, 4, dtype=torch.long),
+                masked_positions=torch.zeros(1, 2, dtype=torch.long),
+            ),
+            "masked_positions must be a 1-D tensor",
+        ),
         (
             lambda m: m(torch.ones(2, 4, dtype=torch.long), segment_ids=torch.zeros(2, 3, dtype=torch.long)),
             r"segment_ids has shape \(2, 3\); it must match input_ids \(2, 4\)",

@@ -7,11 +7,11 @@ import torch
 from datasets import Dataset
 from tokenizers import Tokenizer
 
-from mlm_book.tokenization.encoding import EncodedBatch, encode_batch, encode_examples
 from mlm_book.corpus.synthetic.generate import generate_paragraphs
-from mlm_book.utils.special_tokens import CLS_ID, PAD_ID, SEP_ID
 from mlm_book.interop.tokenizer import to_transformers_tokenizer as to_transformers
+from mlm_book.tokenization.encoding import EncodedBatch, encode_batch, encode_examples
 from mlm_book.tokenization.tokenizer import train_tokenizer
+from mlm_book.utils.special_tokens import CLS_ID, PAD_ID, SEP_ID
 
 TEXTS = ["the cat sat.", "", "a much longer sentence about cats, dogs and unbelievably rare words", "dog"]
 
@@ -44,7 +44,9 @@ def test_shapes_truncation_and_padding(tokenizer: Tokenizer) -> None:
     assert batch.input_ids[:, 0].eq(CLS_ID).all()
     assert batch.input_ids[2, -1] == SEP_ID  # the cut sequence still ends with [SEP]
     assert batch.input_ids[1].tolist() == [CLS_ID, SEP_ID] + [PAD_ID] * 5  # the empty text
-    assert batch.attention_mask.sum(1).tolist() == [len(e) for e in encode_examples(TEXTS, tokenizer, max_length=7)["input_ids"]]
+    assert batch.attention_mask.sum(1).tolist() == [
+        len(e) for e in encode_examples(TEXTS, tokenizer, max_length=7)["input_ids"]
+    ]
     assert batch.special_tokens_mask[batch.attention_mask == 0].eq(1).all()
     assert batch.word_ids[batch.special_tokens_mask == 1].eq(-1).all()
     assert encode_batch(tokenizer, TEXTS, max_length=11, padding="max_length").input_ids.shape == (4, 11)
@@ -67,7 +69,11 @@ def test_word_ids_group_the_pieces_of_a_word(tokenizer: Tokenizer) -> None:
 def test_encode_examples_for_dataset_map(tokenizer: Tokenizer) -> None:
     dataset = Dataset.from_dict({"text": TEXTS})
     mapped = dataset.map(
-        encode_examples, batched=True, batch_size=3, input_columns="text", remove_columns=["text"],
+        encode_examples,
+        batched=True,
+        batch_size=3,
+        input_columns="text",
+        remove_columns=["text"],
         fn_kwargs={"tokenizer": tokenizer, "max_length": 7},
     )
     direct = encode_examples(TEXTS, tokenizer, max_length=7)
@@ -93,7 +99,9 @@ def test_settings_left_on_the_tokenizer_are_ignored_and_kept(tokenizer: Tokenize
 def test_accepts_the_transformers_wrapper(tokenizer: Tokenizer) -> None:
     wrapped = to_transformers(tokenizer)
     wrapped(TEXTS, truncation=True, max_length=4)  # leaves truncation set on its backend
-    assert torch.equal(encode_batch(wrapped, TEXTS, max_length=9).input_ids, encode_batch(tokenizer, TEXTS, max_length=9).input_ids)
+    assert torch.equal(
+        encode_batch(wrapped, TEXTS, max_length=9).input_ids, encode_batch(tokenizer, TEXTS, max_length=9).input_ids
+    )
 
 
 def test_encoded_batch_is_frozen_and_moves(tokenizer: Tokenizer) -> None:
@@ -113,7 +121,9 @@ def test_errors(tokenizer: Tokenizer) -> None:
         encode_batch(tokenizer, TEXTS, max_length=7, padding=False)
     with pytest.raises(ValueError, match=r"max_length=1 leaves no room for \[CLS\] and \[SEP\]; use at least 2"):
         encode_examples(TEXTS, tokenizer, max_length=1)
-    with pytest.raises(ValueError, match=r"texts must be a list of strings, not the string 'the cat'; put it in a list"):
+    with pytest.raises(
+        ValueError, match=r"texts must be a list of strings, not the string 'the cat'; put it in a list"
+    ):
         encode_examples("the cat", tokenizer)
     with pytest.raises(TypeError, match=r"expected a tokenizers.Tokenizer or a transformers fast tokenizer, got dict"):
         encode_batch({}, TEXTS, max_length=8)  # type: ignore[arg-type]

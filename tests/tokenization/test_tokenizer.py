@@ -10,10 +10,16 @@ from hypothesis import strategies as st
 from tokenizers import Tokenizer
 
 from mlm_book.corpus.synthetic.generate import generate_paragraphs
-from mlm_book.utils.special_tokens import CLS_ID, MASK_ID, PAD_ID, SEP_ID, SPECIAL_TOKENS, UNK_ID
-from mlm_book.tokenization.tokenizer import bert_tokenizer, builtin_tokenizer, load_tokenizer, save_tokenizer, train_tokenizer
 from mlm_book.interop.tokenizer import to_transformers_tokenizer as to_transformers
+from mlm_book.tokenization.tokenizer import (
+    bert_tokenizer,
+    builtin_tokenizer,
+    load_tokenizer,
+    save_tokenizer,
+    train_tokenizer,
+)
 from mlm_book.tokenization.wordpiece import normalize
+from mlm_book.utils.special_tokens import CLS_ID, MASK_ID, PAD_ID, SEP_ID, SPECIAL_TOKENS, UNK_ID
 
 TEXTS = generate_paragraphs(120, seed=3)
 NEW_TEXTS = generate_paragraphs(20, seed=4)
@@ -74,7 +80,11 @@ def test_settings_change_normalisation() -> None:
     assert {"Café", "café", "Naïve"} <= set(cased.get_vocab())
 
 
-@given(words=st.lists(st.sampled_from(sorted({w for t in TEXTS for w in normalize(t).split() if w.isalpha()})), max_size=20))
+@given(
+    words=st.lists(
+        st.sampled_from(sorted({w for t in TEXTS for w in normalize(t).split() if w.isalpha()})), max_size=20
+    )
+)
 def test_decoding_gives_back_in_vocabulary_text(tokenizer: Tokenizer, words: list[str]) -> None:
     text = " ".join(words)
     assert tokenizer.decode(tokenizer.encode(text).ids) == text
@@ -117,13 +127,17 @@ def test_builtin_tokenizer_is_reproducible() -> None:
 
 
 def test_training_errors() -> None:
-    with pytest.raises(ValueError, match=r"vocab_size=16 is too small for the 5 special tokens and the 6 characters .* >= 17"):
+    with pytest.raises(
+        ValueError, match=r"vocab_size=16 is too small for the 5 special tokens and the 6 characters .* >= 17"
+    ):
         train_tokenizer(["abc abd", "cab dog"], 16)
     with pytest.raises(ValueError, match=r"the training corpus is empty \(no text with a visible character\)"):
         train_tokenizer([], 100)
     with pytest.raises(ValueError, match=r"the training corpus is empty"):
         train_tokenizer(["", "  \n", "\x00"], 100)
-    with pytest.raises(ValueError, match=r"texts must be an iterable of strings, not the string 'hello world'; put it in a list"):
+    with pytest.raises(
+        ValueError, match=r"texts must be an iterable of strings, not the string 'hello world'; put it in a list"
+    ):
         train_tokenizer("hello world", 100)
 
 

@@ -6,7 +6,15 @@ import pytest
 from tokenizers.normalizers import BertNormalizer
 from tokenizers.pre_tokenizers import BertPreTokenizer
 
-from mlm_book.tokenization.unicode_classes import ASCII_PUNCTUATION, is_accent, is_cjk, is_control, is_punctuation, is_whitespace, unicode_category
+from mlm_book.tokenization.unicode_classes import (
+    ASCII_PUNCTUATION,
+    is_accent,
+    is_cjk,
+    is_control,
+    is_punctuation,
+    is_whitespace,
+    unicode_category,
+)
 
 # Every character Python's Unicode database assigns, except surrogates and the two private-use
 # planes (130,000 characters that behave like the private-use characters of the first plane).

@@ -6,9 +6,18 @@ from hypothesis import strategies as st
 from tokenizers import Tokenizer
 
 from mlm_book.corpus.synthetic.generate import generate_paragraphs
-from mlm_book.utils.special_tokens import SPECIAL_TOKENS, UNK_TOKEN
 from mlm_book.tokenization.tokenizer import bert_tokenizer, train_tokenizer
-from mlm_book.tokenization.wordpiece import MAX_INPUT_CHARS_PER_WORD, clean_text, normalize, pre_tokenize, remove_accents, separate_cjk, wordpiece_tokenize, wordpiece_word
+from mlm_book.tokenization.wordpiece import (
+    MAX_INPUT_CHARS_PER_WORD,
+    clean_text,
+    normalize,
+    pre_tokenize,
+    remove_accents,
+    separate_cjk,
+    wordpiece_tokenize,
+    wordpiece_word,
+)
+from mlm_book.utils.special_tokens import SPECIAL_TOKENS, UNK_TOKEN
 
 TRAINING_TEXTS = [
     "The quick brown fox jumps over the lazy dog. Tokenizers split words into pieces!",

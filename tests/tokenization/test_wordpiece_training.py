@@ -7,10 +7,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mlm_book.corpus.synthetic.generate import generate_paragraphs
-from mlm_book.utils.special_tokens import SPECIAL_TOKENS
 from mlm_book.tokenization.tokenizer import train_tokenizer
 from mlm_book.tokenization.wordpiece import wordpiece_tokenize
-from mlm_book.tokenization.wordpiece_training import Merge, apply_merge, count_words, merge_pieces, score_pairs, split_word, train_wordpiece
+from mlm_book.tokenization.wordpiece_training import (
+    Merge,
+    apply_merge,
+    count_words,
+    merge_pieces,
+    score_pairs,
+    split_word,
+    train_wordpiece,
+)
+from mlm_book.utils.special_tokens import SPECIAL_TOKENS
 
 # The classic toy corpus: hug x10, pug x5, pun x12, bun x4, hugs x5.
 TOY = ["hug"] * 10 + ["pug"] * 5 + ["pun"] * 12 + ["bun"] * 4 + ["hugs"] * 5
@@ -118,5 +126,7 @@ def test_errors() -> None:
         train_wordpiece(TOY, 100, rule="unigram")
     with pytest.raises(ValueError, match=r"the training corpus is empty .*; pass some text"):
         train_wordpiece(["", "  \n"], 100)
-    with pytest.raises(ValueError, match=r"vocab_size=15 is too small for the 5 special tokens and the 11 pieces .* >= 16"):
+    with pytest.raises(
+        ValueError, match=r"vocab_size=15 is too small for the 5 special tokens and the 11 pieces .* >= 16"
+    ):
         train_wordpiece(TOY, 15)

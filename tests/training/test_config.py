@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mlm_book.training.curriculum import Curriculum, LengthSchedule, MaskRateSchedule
 from mlm_book.masking.config import MaskingConfig
 from mlm_book.training.config import TrainConfig
+from mlm_book.training.curriculum import Curriculum, LengthSchedule, MaskRateSchedule
 
 
 def test_presets_and_overrides() -> None:
@@ -31,8 +31,14 @@ def test_presets_and_overrides() -> None:
 )
 def test_json_round_trip(steps: int, accum: int, lr: float, packing: bool, strategy: str, decay: str) -> None:
     config = TrainConfig(
-        steps=steps, warmup_ratio=0.06, batch_size=8 * accum, grad_accum=accum, lr=lr,
-        packing=packing, masking=MaskingConfig(strategy=strategy), decay=decay,  # type: ignore[arg-type]
+        steps=steps,
+        warmup_ratio=0.06,
+        batch_size=8 * accum,
+        grad_accum=accum,
+        lr=lr,
+        packing=packing,
+        masking=MaskingConfig(strategy=strategy),
+        decay=decay,  # type: ignore[arg-type]
     )
     again = TrainConfig.from_json(config.to_json())
     assert again == config and isinstance(again.masking, MaskingConfig)
@@ -73,7 +79,10 @@ def test_differences() -> None:
         ({"batch_size": 10, "grad_accum": 4}, "batch_size=10 is not divisible by grad_accum=4"),
         ({"seq_len": 4}, "seq_len must be at least 8 tokens, got 4"),
         ({"corpus": " "}, "TrainConfig.corpus must name a corpus"),
-        ({"masking": "bert"}, r"TrainConfig.masking must be a MaskingConfig \(or a JSON object of its fields\), got 'bert'"),
+        (
+            {"masking": "bert"},
+            r"TrainConfig.masking must be a MaskingConfig \(or a JSON object of its fields\), got 'bert'",
+        ),
         ({"decay": "step"}, "TrainConfig.decay must be one of"),
         ({"precision": "fp8"}, "TrainConfig.precision must be one of"),
         ({"lr": 0.0}, "TrainConfig.lr must be positive, got 0.0"),
@@ -81,11 +90,18 @@ def test_differences() -> None:
         ({"grad_clip": -1.0}, "weight_decay and grad_clip must be >= 0"),
         ({"betas": (0.9, 1.0)}, r"betas must be two numbers in \[0, 1\)"),
         ({"eps": 0.0}, "TrainConfig.eps must be positive, got 0.0"),
-        ({"curriculum": LengthSchedule()}, r"TrainConfig.curriculum must be a Curriculum \(or a JSON object of its fields\), got LengthSchedule"),
-        ({"curriculum": Curriculum(LengthSchedule.linear(32, 0.5)), "packing": False},
-         "a linear length curriculum cuts packed blocks; set packing=True or use LengthSchedule.fixed"),
-        ({"curriculum": Curriculum(LengthSchedule.stepwise((64,), (0.5,))), "seq_len": 48},
-         r"the length curriculum reaches 64 tokens but the full length \(seq_len\) is 48"),
+        (
+            {"curriculum": LengthSchedule()},
+            r"TrainConfig.curriculum must be a Curriculum \(or a JSON object of its fields\), got LengthSchedule",
+        ),
+        (
+            {"curriculum": Curriculum(LengthSchedule.linear(32, 0.5)), "packing": False},
+            "a linear length curriculum cuts packed blocks; set packing=True or use LengthSchedule.fixed",
+        ),
+        (
+            {"curriculum": Curriculum(LengthSchedule.stepwise((64,), (0.5,))), "seq_len": 48},
+            r"the length curriculum reaches 64 tokens but the full length \(seq_len\) is 48",
+        ),
     ],
 )
 def test_bad_values_are_named(kwargs: dict, message: str) -> None:

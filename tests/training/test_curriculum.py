@@ -124,14 +124,23 @@ def test_json_round_trip(curriculum: Curriculum) -> None:
         (lambda: LengthSchedule.stepwise((64, 32), (0.2, 0.4)), r"stepwise lengths must increase, got \(64, 32\)"),
         (lambda: LengthSchedule.stepwise((32, 64), (0.5, 0.5)), r"until fractions must increase within \(0, 1\]"),
         (lambda: LengthSchedule.stepwise((32,), (1.5,)), r"until fractions must increase within .* got \(1.5,\)"),
-        (lambda: LengthSchedule.stepwise((32.0,), (0.5,)), r"LengthSchedule.lengths\[0\] must be a whole number, got 32.0"),
+        (
+            lambda: LengthSchedule.stepwise((32.0,), (0.5,)),
+            r"LengthSchedule.lengths\[0\] must be a whole number, got 32.0",
+        ),
         (lambda: MaskRateSchedule(0.0, 0.15), r"MaskRateSchedule.start must be strictly between 0 and 1, got 0.0"),
         (lambda: MaskRateSchedule(0.15, True), r"MaskRateSchedule.end must be a number, got True"),
-        (lambda: Curriculum(length="linear"), r"Curriculum.length must be a LengthSchedule \(or a JSON object of its fields\), got 'linear'"),
-        (lambda: Curriculum(mask_rate=0.3), r"Curriculum.mask_rate must be a MaskRateSchedule \(or a JSON object of its fields\), got 0.3"),
+        (
+            lambda: Curriculum(length="linear"),
+            r"Curriculum.length must be a LengthSchedule \(or a JSON object of its fields\), got 'linear'",
+        ),
+        (
+            lambda: Curriculum(mask_rate=0.3),
+            r"Curriculum.mask_rate must be a MaskRateSchedule \(or a JSON object of its fields\), got 0.3",
+        ),
     ],
 )
-def test_bad_schedules_are_rejected_with_the_fix(make, message: str) -> None:  # noqa: ANN001
+def test_bad_schedules_are_rejected_with_the_fix(make, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         make()
 
@@ -157,7 +166,10 @@ def test_bad_steps_and_lengths_are_rejected() -> None:
         ({"lenght": {}}, r"unknown Curriculum field\(s\) \['lenght'\]; known fields are \['length', 'mask_rate'\]"),
         ({"length": {"kind": "linear", "start": 8}}, r"unknown LengthSchedule field\(s\) \['start'\]"),
         ({"mask_rate": {"rate": 0.3}}, r"unknown MaskRateSchedule field\(s\) \['rate'\]"),
-        ({"length": "linear"}, r"Curriculum.length must be a LengthSchedule \(or a JSON object of its fields\), got 'linear'"),
+        (
+            {"length": "linear"},
+            r"Curriculum.length must be a LengthSchedule \(or a JSON object of its fields\), got 'linear'",
+        ),
     ],
 )
 def test_bad_json_is_rejected(data: object, message: str) -> None:

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from mlm_book.corpus.synthetic.generate import generate_paragraphs
-from mlm_book.utils.special_tokens import IGNORE_INDEX
 from mlm_book.tokenization.tokenizer import train_tokenizer
 from mlm_book.training.config import TrainConfig
 from mlm_book.training.data import build_eval_batches, prepare_data
+from mlm_book.utils.special_tokens import IGNORE_INDEX
 
 CONFIG = TrainConfig(batch_size=8, seq_len=24, eval_sequences=20)
 
@@ -19,8 +19,12 @@ CONFIG = TrainConfig(batch_size=8, seq_len=24, eval_sequences=20)
 def corpus() -> datasets.DatasetDict:
     datasets.disable_progress_bars()
     texts = generate_paragraphs(60, seed=4)
-    return datasets.DatasetDict({"train": datasets.Dataset.from_dict({"text": texts[:50]}),
-                                 "validation": datasets.Dataset.from_dict({"text": texts[50:]})})
+    return datasets.DatasetDict(
+        {
+            "train": datasets.Dataset.from_dict({"text": texts[:50]}),
+            "validation": datasets.Dataset.from_dict({"text": texts[50:]}),
+        }
+    )
 
 
 def test_prepare_data_packs_train_and_masks_validation_once(corpus: datasets.DatasetDict) -> None:
@@ -43,6 +47,9 @@ def test_prepare_data_errors(corpus: datasets.DatasetDict) -> None:
     only_validation = datasets.DatasetDict({"validation": corpus["validation"]})
     with pytest.raises(ValueError, match=r"the corpus has no training text \(splits: \['validation'\]\)"):
         prepare_data(only_validation, tokenizer, CONFIG)
-    with pytest.raises(ValueError, match=r"the corpus gives \d+ training sequences of up to 24 tokens, fewer than "
-                       "batch_size=4000"):
+    with pytest.raises(
+        ValueError,
+        match=r"the corpus gives \d+ training sequences of up to 24 tokens, fewer than "
+        "batch_size=4000",
+    ):
         prepare_data(corpus, tokenizer, dataclasses.replace(CONFIG, batch_size=4000))

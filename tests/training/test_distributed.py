@@ -11,7 +11,14 @@ import torch
 from safetensors.torch import load_file
 from torch import nn
 
-from mlm_book.training.distributed import DistributedContext, all_reduce_sum, barrier, broadcast_text, setup_distributed, wrap_model
+from mlm_book.training.distributed import (
+    DistributedContext,
+    all_reduce_sum,
+    barrier,
+    broadcast_text,
+    setup_distributed,
+    wrap_model,
+)
 
 # Runs in each process: the same tiny model, corpus and config in every process and in the test.
 SETUP = """
@@ -27,10 +34,14 @@ corpus = datasets.DatasetDict({"train": datasets.Dataset.from_dict({"text": para
                                "validation": datasets.Dataset.from_dict({"text": paragraphs[70:]})})
 tokenizer = train_tokenizer(paragraphs, 250)
 model_config = ModelConfig(vocab_size=251, d_model=32, n_heads=2, n_layers=2, d_ff=37, max_len=40, dropout=0.0)
-config = TrainConfig(steps=4, batch_size=12, grad_accum=2, seq_len=40, packing=False, eval_every=2, eval_sequences=8, log_every=1)
+config = TrainConfig(
+    steps=4, batch_size=12, grad_accum=2, seq_len=40, packing=False, eval_every=2, eval_sequences=8, log_every=1
+)
 """
 
-WORKER = SETUP + """
+WORKER = (
+    SETUP
+    + """
 import os, sys
 from safetensors.torch import save_file
 from mlm_book.training.distributed import cleanup_distributed, setup_distributed
@@ -42,6 +53,7 @@ state = {k: v for k, v in result.model.state_dict().items() if k != "head.decode
 save_file(state, f"{out}/rank{rank}.safetensors")
 cleanup_distributed(setup_distributed(torch.device("cpu")))
 """
+)
 
 
 def test_single_process_helpers_are_no_ops(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,7 +70,9 @@ def test_single_process_helpers_are_no_ops(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_malformed_torchrun_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WORLD_SIZE", "two")
-    with pytest.raises(ValueError, match="environment variable WORLD_SIZE='two' is not a whole number; start with torchrun"):
+    with pytest.raises(
+        ValueError, match="environment variable WORLD_SIZE='two' is not a whole number; start with torchrun"
+    ):
         setup_distributed(torch.device("cpu"))
 
 
@@ -66,8 +80,16 @@ def test_two_gloo_processes_stay_identical_and_match_one_process(tmp_path: Path)
     script = tmp_path / "worker.py"
     script.write_text(textwrap.dedent(WORKER), encoding="utf-8")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", str(script),
-               str(tmp_path)]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        str(script),
+        str(tmp_path),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     rank0, rank1 = load_file(str(tmp_path / "rank0.safetensors")), load_file(str(tmp_path / "rank1.safetensors"))
@@ -77,12 +99,22 @@ def test_two_gloo_processes_stay_identical_and_match_one_process(tmp_path: Path)
     exec(compile(SETUP, "setup", "exec"), namespace)  # the same objects as the workers, in this process
     from mlm_book.training.loop import train
 
-    single = train(namespace["config"], namespace["model_config"], dataset=namespace["corpus"],
-                   tokenizer=namespace["tokenizer"], device="cpu")
+    single = train(
+        namespace["config"],
+        namespace["model_config"],
+        dataset=namespace["corpus"],
+        tokenizer=namespace["tokenizer"],
+        device="cpu",
+    )
     for name, value in single.model.state_dict().items():
         if name in rank0:
             assert torch.allclose(rank0[name], value, atol=1e-5), name
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
-        "config.json", "history.json", "model.safetensors", "tokenizer.json", "train_config.json",
-        "train_state.json", "train_state.safetensors",
+        "config.json",
+        "history.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "train_config.json",
+        "train_state.json",
+        "train_state.safetensors",
     ]

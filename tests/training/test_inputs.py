@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from mlm_book.model.config import ModelConfig
-from mlm_book.utils.special_tokens import MASK_ID, MASK_TOKEN
 from mlm_book.training.config import TrainConfig
 from mlm_book.training.data import load_inputs
+from mlm_book.utils.special_tokens import MASK_ID, MASK_TOKEN
 
 MODEL = ModelConfig(vocab_size=500, d_model=16, n_heads=2, n_layers=1, d_ff=37, max_len=64)
 
@@ -31,7 +31,9 @@ def test_local_corpus_gets_a_trained_tokenizer_and_no_probes(tmp_path: Path) -> 
     assert inputs.probes == () and inputs.tokenizer is not None
     assert inputs.tokenizer.encode("zebra", add_special_tokens=False).tokens == ["zebra"]
     assert load_inputs(config, MODEL, resume=True).tokenizer is None
-    assert load_inputs(dataclasses.replace(TrainConfig(), corpus_paragraphs=50, probes_per_category=0), MODEL).probes == ()
+    assert (
+        load_inputs(dataclasses.replace(TrainConfig(), corpus_paragraphs=50, probes_per_category=0), MODEL).probes == ()
+    )
 
 
 def test_missing_corpus_is_named(tmp_path: Path) -> None:

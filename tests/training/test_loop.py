@@ -10,22 +10,30 @@ import torch
 from tokenizers import Tokenizer
 
 import mlm_book.training.loop as training
+from mlm_book.corpus.synthetic.generate import generate_paragraphs
 from mlm_book.model.checkpoint import load_model
 from mlm_book.model.config import ModelConfig
-from mlm_book.corpus.synthetic.generate import generate_paragraphs
-from mlm_book.training.curriculum import Curriculum, LengthSchedule, MaskRateSchedule
 from mlm_book.model.mlm import MLMModel
-from mlm_book.training.optim import Schedule
 from mlm_book.tokenization.tokenizer import train_tokenizer
 from mlm_book.training.config import TrainConfig
-from mlm_book.training.step import TrainingDiverged
+from mlm_book.training.curriculum import Curriculum, LengthSchedule, MaskRateSchedule
 from mlm_book.training.history import History
 from mlm_book.training.loop import train
+from mlm_book.training.optim import Schedule
+from mlm_book.training.step import TrainingDiverged
 
 MODEL = ModelConfig(vocab_size=301, d_model=32, n_heads=2, n_layers=2, d_ff=37, max_len=48, dropout=0.1)
 CONFIG = TrainConfig(
-    steps=9, batch_size=24, grad_accum=2, seq_len=48, packing=False, eval_every=2, eval_sequences=16,
-    log_every=1, warmup_ratio=0.2, probes_per_category=0,
+    steps=9,
+    batch_size=24,
+    grad_accum=2,
+    seq_len=48,
+    packing=False,
+    eval_every=2,
+    eval_sequences=16,
+    log_every=1,
+    warmup_ratio=0.2,
+    probes_per_category=0,
 )
 
 
@@ -73,7 +81,7 @@ def test_interrupted_run_resumes_to_identical_weights(
     whole = train(CONFIG, MODEL, dataset=corpus, tokenizer=tokenizer, out_dir=tmp_path / "whole")
     real_step, calls = training.train_step, []
 
-    def crash_at_sixth_step(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def crash_at_sixth_step(*args, **kwargs):
         calls.append(1)
         if len(calls) == 6:
             raise KeyboardInterrupt  # the process dies in step 6; the checkpoint of step 4 remains
@@ -120,7 +128,7 @@ def test_nan_guard_stops_and_keeps_the_last_good_checkpoint(
 ) -> None:
     real_step = training.train_step
 
-    def poison_third_step(model, micro_batches, n_predictions, tools, step):  # noqa: ANN001, ANN202
+    def poison_third_step(model, micro_batches, n_predictions, tools, step):
         if step == 2:
             with torch.no_grad():
                 next(model.parameters()).fill_(float("nan"))
@@ -128,8 +136,11 @@ def test_nan_guard_stops_and_keeps_the_last_good_checkpoint(
 
     monkeypatch.setattr(training, "train_step", poison_third_step)
     out = tmp_path / "run"
-    with pytest.raises(TrainingDiverged, match=r"the loss became nan at step 3; training stopped before that update "
-                       r"and the last good checkpoint \(step 2\) in .* is kept; lower the learning rate"):
+    with pytest.raises(
+        TrainingDiverged,
+        match=r"the loss became nan at step 3; training stopped before that update "
+        r"and the last good checkpoint \(step 2\) in .* is kept; lower the learning rate",
+    ):
         train(dataclasses.replace(CONFIG, eval_every=1), MODEL, dataset=corpus, tokenizer=tokenizer, out_dir=out)
     saved = load_model(out).model
     assert all(bool(torch.isfinite(p).all()) for p in saved.parameters())
@@ -151,7 +162,9 @@ def test_low_precision_on_cpu_stays_close_to_fp32(
 ) -> None:
     config = dataclasses.replace(CONFIG, steps=4, eval_every=4)
     fp32 = train(config, MODEL, dataset=corpus, tokenizer=tokenizer, device="cpu")
-    low = train(dataclasses.replace(config, precision=precision), MODEL, dataset=corpus, tokenizer=tokenizer, device="cpu")
+    low = train(
+        dataclasses.replace(config, precision=precision), MODEL, dataset=corpus, tokenizer=tokenizer, device="cpu"
+    )
     assert low.history.eval[-1].loss == pytest.approx(fp32.history.eval[-1].loss, abs=0.05)
 
 
@@ -179,16 +192,24 @@ def test_resume_may_extend_a_finished_run(tmp_path: Path, corpus: datasets.Datas
     [
         ({"seq_len": 64}, {}, "seq_len=64 exceeds the model's max_len=48; shorten the sequences"),
         ({}, {"vocab_size": 200}, "the tokenizer has 300 tokens but the model's vocab_size is 200"),
-        ({"batch_size": 200, "grad_accum": 1}, {}, r"the corpus gives \d+ training sequences of up to 48 tokens, fewer than "
-         "batch_size=200"),
+        (
+            {"batch_size": 200, "grad_accum": 1},
+            {},
+            r"the corpus gives \d+ training sequences of up to 48 tokens, fewer than "
+            "batch_size=200",
+        ),
     ],
 )
 def test_inputs_that_do_not_fit(
     corpus: datasets.DatasetDict, tokenizer: Tokenizer, change: dict, model_change: dict, message: str
 ) -> None:
     with pytest.raises(ValueError, match=message):
-        train(dataclasses.replace(CONFIG, **change), dataclasses.replace(MODEL, **model_change), dataset=corpus,
-              tokenizer=tokenizer)
+        train(
+            dataclasses.replace(CONFIG, **change),
+            dataclasses.replace(MODEL, **model_change),
+            dataset=corpus,
+            tokenizer=tokenizer,
+        )
 
 
 def test_missing_pieces(tmp_path: Path, corpus: datasets.DatasetDict, tokenizer: Tokenizer) -> None:
@@ -210,7 +231,7 @@ def test_curriculum_steps_have_the_planned_shapes_rates_and_tokens(
     config = dataclasses.replace(CONFIG, packing=True, curriculum=CURRICULUM, eval_every=9)
     real_step, seen = training.train_step, []
 
-    def spy(model, micro_batches, n_predictions, tools, step):  # noqa: ANN001, ANN202
+    def spy(model, micro_batches, n_predictions, tools, step):
         seen.append(([tuple(b["input_ids"].shape) for b in micro_batches], n_predictions))
         return real_step(model, micro_batches, n_predictions, tools, step)
 
@@ -255,7 +276,7 @@ def test_an_interrupted_curriculum_resumes_where_it_stopped(
     whole = train(config, MODEL, dataset=corpus, tokenizer=tokenizer, out_dir=tmp_path / "whole")
     real_step, calls = training.train_step, []
 
-    def crash_at_fifth_step(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def crash_at_fifth_step(*args, **kwargs):
         calls.append(1)
         if len(calls) == 5:
             raise KeyboardInterrupt  # in the length-24 phase; the checkpoint of step 4 remains

@@ -10,11 +10,18 @@ from tokenizers import Tokenizer
 
 from mlm_book.model.config import ModelConfig
 from mlm_book.model.mlm import MLMModel
-from mlm_book.training.optim import make_optimizer
-from mlm_book.training.run_dir import RUN_FILES, STAGING, check_out_dir, commit_checkpoint, read_run, recover, stage_checkpoint
-from mlm_book.training.optim import Schedule, make_scheduler
 from mlm_book.tokenization.tokenizer import train_tokenizer
 from mlm_book.training.config import TrainConfig
+from mlm_book.training.optim import Schedule, make_optimizer, make_scheduler
+from mlm_book.training.run_dir import (
+    RUN_FILES,
+    STAGING,
+    check_out_dir,
+    commit_checkpoint,
+    read_run,
+    recover,
+    stage_checkpoint,
+)
 from mlm_book.training.state import TrainState, save_train_state
 
 MODEL = ModelConfig(vocab_size=99, d_model=16, n_heads=2, n_layers=1, d_ff=37, max_len=16)
@@ -93,8 +100,11 @@ def test_existing_run_needs_resume_and_a_compatible_config(tmp_path: Path, token
     with pytest.raises(ValueError, match="already holds a run; pass --resume to continue it or choose another --out"):
         check_out_dir(run, CONFIG, MODEL, resume=False)
     assert check_out_dir(run, dataclasses.replace(CONFIG, steps=50, eval_every=7), MODEL, resume=True) is not None
-    with pytest.raises(ValueError, match=r"--resume: seed is 3 but .*train_config.json has 0; a resumed run may only "
-                       "change compile, eval_every, log_every, precision, save_every, steps"):
+    with pytest.raises(
+        ValueError,
+        match=r"--resume: seed is 3 but .*train_config.json has 0; a resumed run may only "
+        "change compile, eval_every, log_every, precision, save_every, steps",
+    ):
         check_out_dir(run, dataclasses.replace(CONFIG, seed=3), MODEL, resume=True)
     with pytest.raises(ValueError, match=r"--resume: the model's d_ff is 41 but .*config.json has 37"):
         check_out_dir(run, CONFIG, dataclasses.replace(MODEL, d_ff=41), resume=True)

@@ -38,7 +38,9 @@ def test_constant_and_no_warmup() -> None:
     decay=st.sampled_from(["linear", "cosine", "constant"]),
     final=st.floats(0, 1),
 )
-def test_multiplier_bounded_and_monotone_after_warmup(total: int, warmup_fraction: float, decay: str, final: float) -> None:
+def test_multiplier_bounded_and_monotone_after_warmup(
+    total: int, warmup_fraction: float, decay: str, final: float
+) -> None:
     warmup = int(warmup_fraction * total)
     values = Schedule(total, warmup, decay, final).values()  # type: ignore[arg-type]
     assert all(min(final, 1 / max(warmup, 1)) - 1e-12 <= v <= 1.0 + 1e-12 for v in values)
@@ -66,7 +68,7 @@ def test_lambda_lr_follows_the_schedule_and_round_trips_its_state() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"total_steps": 0}, "total_steps must be an integer >= 1, got 0"),
+        ({"total_steps": 0}, "total_steps must be a whole number >= 1, got 0"),
         ({"total_steps": 5, "warmup_steps": 6}, r"warmup_steps must be an integer in \[0, total_steps=5\], got 6"),
         ({"total_steps": 5, "decay": "step"}, "decay must be one of"),
         ({"total_steps": 5, "final_ratio": 1.5}, r"final_ratio must be in \[0, 1\], got 1.5"),

@@ -7,8 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from mlm_book.training.optim import make_optimizer
-from mlm_book.training.optim import Schedule, make_scheduler
+from mlm_book.training.optim import Schedule, make_optimizer, make_scheduler
 from mlm_book.training.state import TrainState, load_train_state, save_train_state
 
 
@@ -98,7 +97,7 @@ def test_corrupt_and_mismatched_files_are_named(tmp_path: Path) -> None:
         load_train_state(tmp_path, *_setup()[1:])
     body.update(step=1, version=99)
     (tmp_path / "train_state.json").write_text(json.dumps(body))
-    with pytest.raises(ValueError, match="has format version 99; this mlm_book reads 1"):
+    with pytest.raises(ValueError, match="has format version 99; this mlm_book reads version 1"):
         load_train_state(tmp_path, *_setup()[1:])
     (tmp_path / "train_state.json").write_text('{"format": "other"}')
     with pytest.raises(ValueError, match="train_state.json is not a training state written by mlm_book"):

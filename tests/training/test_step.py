@@ -3,15 +3,14 @@
 import pytest
 import torch
 
-from mlm_book.model.config import ModelConfig
 from mlm_book.data.batches import split_batch
-from mlm_book.training.distributed import DistributedContext
+from mlm_book.model.config import ModelConfig
 from mlm_book.model.mlm import MLMModel
-from mlm_book.training.optim import make_optimizer
-from mlm_book.utils.precision import Numerics
-from mlm_book.training.optim import Schedule, make_scheduler
-from mlm_book.utils.special_tokens import IGNORE_INDEX
+from mlm_book.training.distributed import DistributedContext
+from mlm_book.training.optim import Schedule, make_optimizer, make_scheduler
 from mlm_book.training.step import StepTools, TrainingDiverged, train_step
+from mlm_book.utils.precision import Numerics
+from mlm_book.utils.special_tokens import IGNORE_INDEX
 
 CONFIG = ModelConfig(vocab_size=61, d_model=16, n_heads=2, n_layers=1, d_ff=37, max_len=16, dropout=0.0)
 
@@ -19,8 +18,14 @@ CONFIG = ModelConfig(vocab_size=61, d_model=16, n_heads=2, n_layers=1, d_ff=37, 
 def _setup() -> tuple[MLMModel, StepTools]:
     model = MLMModel(CONFIG, generator=torch.Generator().manual_seed(0))
     optimizer = make_optimizer(model, lr=1e-2)
-    tools = StepTools(optimizer, make_scheduler(optimizer, Schedule(4)), Numerics(torch.device("cpu")), None, 1.0,
-                      DistributedContext())
+    tools = StepTools(
+        optimizer,
+        make_scheduler(optimizer, Schedule(4)),
+        Numerics(torch.device("cpu")),
+        None,
+        1.0,
+        DistributedContext(),
+    )
     return model, tools
 
 

@@ -18,7 +18,8 @@ from mlm_book.corpus.synthetic import generic, sentences
 from mlm_book.corpus.synthetic.lexicon import build_lexicon
 from mlm_book.corpus.synthetic.phrases import Writer
 from mlm_book.corpus.synthetic.rng import SplitMix64, derive_seed
-from mlm_book.corpus.synthetic.world import Character, _check_seed, make_world
+from mlm_book.corpus.synthetic.world import Character, make_world
+from mlm_book.utils.config import check_whole
 
 NO_SPACE_BEFORE = frozenset({".", ",", "!", "?", ";", ":", "'s"})
 
@@ -94,9 +95,13 @@ def _character_sentence(w: Writer, someone: Character, introduced: list[Characte
 
 
 _GENERIC = (
-    generic.reported, lambda w, c: generic.agreement(w), lambda w, c: generic.animal_scene(w),
-    lambda w, c: generic.there_is(w), lambda w, c: generic.comparison(w),
-    lambda w, c: generic.compare_things(w), lambda w, c: generic.count_sentence(w),
+    generic.reported,
+    lambda w, c: generic.agreement(w),
+    lambda w, c: generic.animal_scene(w),
+    lambda w, c: generic.there_is(w),
+    lambda w, c: generic.comparison(w),
+    lambda w, c: generic.compare_things(w),
+    lambda w, c: generic.count_sentence(w),
     lambda w, c: generic.superlative(w),
 )
 _GENERIC_WEIGHTS = (5, 7, 6, 3, 3, 3, 2, 2)
@@ -117,10 +122,9 @@ def _write_paragraph(seed: int, index: int, world_seed: int) -> Writer:
 
 
 def _check(n_paragraphs: object, seed: object, world_seed: object) -> None:
-    if isinstance(n_paragraphs, bool) or not isinstance(n_paragraphs, int) or n_paragraphs < 0:
-        raise ValueError(f"n_paragraphs must be a non-negative integer, got {n_paragraphs!r}")
-    _check_seed(seed, "seed")
-    _check_seed(world_seed, "world_seed")
+    check_whole(n_paragraphs, "n_paragraphs", 0)
+    check_whole(seed, "seed", 0, hint="; pass e.g. seed=0")
+    check_whole(world_seed, "world_seed", 0, hint="; pass e.g. world_seed=0")
 
 
 def generate_paragraphs(n_paragraphs: int, *, seed: int = 0, world_seed: int = 0) -> list[str]:

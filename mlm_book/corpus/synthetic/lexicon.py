@@ -104,11 +104,22 @@ def _noun_classes() -> tuple[dict[str, tuple[str, ...]], dict[str, int]]:
         for ability in abilities:
             classes.setdefault(ability, []).append(lemma)
     simple = {
-        "people": nouns.PEOPLE, "job": nouns.JOBS, "food": nouns.FOODS, "dish": nouns.DISHES,
-        "drink": nouns.DRINKS, "readable": nouns.READABLES, "car": nouns.CARS,
-        "boat": nouns.BOATS, "place": nouns.PLACES, "thing": nouns.THINGS,
-        "container": nouns.CONTAINERS, "clothing": nouns.CLOTHING, "instrument": nouns.INSTRUMENTS,
-        "plant": nouns.PLANTS, "building": nouns.BUILDINGS, "openable": nouns.OPENABLES,
+        "people": nouns.PEOPLE,
+        "job": nouns.JOBS,
+        "food": nouns.FOODS,
+        "dish": nouns.DISHES,
+        "drink": nouns.DRINKS,
+        "readable": nouns.READABLES,
+        "car": nouns.CARS,
+        "boat": nouns.BOATS,
+        "place": nouns.PLACES,
+        "thing": nouns.THINGS,
+        "container": nouns.CONTAINERS,
+        "clothing": nouns.CLOTHING,
+        "instrument": nouns.INSTRUMENTS,
+        "plant": nouns.PLANTS,
+        "building": nouns.BUILDINGS,
+        "openable": nouns.OPENABLES,
         "time": nouns.TIMES,
     }
     for name, text in simple.items():
@@ -125,8 +136,11 @@ def _noun_classes() -> tuple[dict[str, tuple[str, ...]], dict[str, int]]:
 
 def _verb_forms(verb: str) -> VerbForms:
     return VerbForms(
-        verb, inflect.third_person(verb), inflect.past(verb),
-        inflect.present_participle(verb), inflect.past_participle(verb),
+        verb,
+        inflect.third_person(verb),
+        inflect.past(verb),
+        inflect.present_participle(verb),
+        inflect.past_participle(verb),
     )
 
 
@@ -146,22 +160,28 @@ def _frames() -> tuple[tuple[tuple[Frame, ...], ...], dict[str, tuple[str, ...]]
 
 
 def _adjectives() -> dict[str, tuple[str, ...]]:
-    groups = {name: list(_split(getattr(words, name))) for name in
-              ("SIZE", "COLOUR", "AGE", "QUALITY", "CONDITION", "TASTE", "MOOD", "READING",
-               "PLACE", "WEATHER")}
+    groups = {
+        name: list(_split(getattr(words, name)))
+        for name in ("SIZE", "COLOUR", "AGE", "QUALITY", "CONDITION", "TASTE", "MOOD", "READING", "PLACE", "WEATHER")
+    }
     thing = groups["SIZE"] + groups["COLOUR"] + groups["AGE"] + groups["QUALITY"] + groups["CONDITION"]
     by_class = {
         "person": groups["MOOD"] + ["tall", "short", "old", "young", "famous", "strong", "good", "bad"],
         "animal": groups["MOOD"] + groups["SIZE"][:5] + groups["COLOUR"][:9] + ["old", "young"],
-        "food": groups["TASTE"] + ["good", "bad"], "drink": groups["TASTE"][:12], "readable": groups["READING"],
-        "place": groups["PLACE"], "weather": groups["WEATHER"], "thing": thing,
+        "food": groups["TASTE"] + ["good", "bad"],
+        "drink": groups["TASTE"][:12],
+        "readable": groups["READING"],
+        "place": groups["PLACE"],
+        "weather": groups["WEATHER"],
+        "thing": thing,
         "plant": groups["SIZE"][:7] + groups["COLOUR"] + ["beautiful", "young", "old", "lovely"],
     }
     return {name: _unique(adjs) for name, adjs in by_class.items()}
 
 
-def _animal_verbs(classes: dict[str, tuple[str, ...]], intransitive: dict[str, tuple[str, ...]]
-                  ) -> dict[str, tuple[str, ...]]:
+def _animal_verbs(
+    classes: dict[str, tuple[str, ...]], intransitive: dict[str, tuple[str, ...]]
+) -> dict[str, tuple[str, ...]]:
     found = {}
     for lemma in classes["animal"]:
         verbs = list(intransitive["animate"])
@@ -181,23 +201,29 @@ def build_lexicon() -> Lexicon:
     """
     classes, sizes = _noun_classes()
     mass = set(classes["dish"]) | set(classes["drink"])
-    plurals = {lemma: inflect.plural(lemma) for lemmas in classes.values() for lemma in lemmas
-               if lemma not in mass}
+    plurals = {lemma: inflect.plural(lemma) for lemmas in classes.values() for lemma in lemmas if lemma not in mass}
     frame_groups, intransitive = _frames()
     transitive = tuple(frame for group in frame_groups for frame in group)
     all_verbs = {f.verb for f in transitive} | {v for vs in intransitive.values() for v in vs}
     all_verbs |= set(_split(words.DITRANSITIVE + " " + words.SAYING + " " + words.MOTION))
     all_verbs |= {"be", "have", "do", "feel", "look", "seem"}
-    graded = {adj: (inflect.comparative(adj), inflect.superlative(adj))
-              for adj in _split(words.SUFFIX_GRADED)}
+    graded = {adj: (inflect.comparative(adj), inflect.superlative(adj)) for adj in _split(words.SUFFIX_GRADED)}
     comparable = set(graded) | set(_split(words.MORE_GRADED))
     adjectives = _adjectives()
     gradable = {name: tuple(a for a in adjs if a in comparable) for name, adjs in adjectives.items()}
     return Lexicon(
-        classes=classes, plurals=plurals, sizes=sizes,
+        classes=classes,
+        plurals=plurals,
+        sizes=sizes,
         verbs={verb: _verb_forms(verb) for verb in sorted(all_verbs)},
-        transitive=transitive, frame_groups=frame_groups, intransitive=intransitive,
-        animal_verbs=_animal_verbs(classes, intransitive), adjectives=adjectives,
-        graded=graded, gradable=gradable, female_names=_split(words.FEMALE_NAMES),
-        male_names=_split(words.MALE_NAMES), towns=_split(words.TOWNS),
+        transitive=transitive,
+        frame_groups=frame_groups,
+        intransitive=intransitive,
+        animal_verbs=_animal_verbs(classes, intransitive),
+        adjectives=adjectives,
+        graded=graded,
+        gradable=gradable,
+        female_names=_split(words.FEMALE_NAMES),
+        male_names=_split(words.MALE_NAMES),
+        towns=_split(words.TOWNS),
     )

@@ -10,9 +10,9 @@ the character is the only one of their gender named so far in the paragraph.
 
 from __future__ import annotations
 
-from mlm_book.corpus.synthetic.inflect import indefinite_article
 from itertools import accumulate
 
+from mlm_book.corpus.synthetic.inflect import indefinite_article
 from mlm_book.corpus.synthetic.lexicon import Frame, Lexicon
 from mlm_book.corpus.synthetic.rng import SplitMix64
 from mlm_book.corpus.synthetic.world import Character, World
@@ -93,8 +93,7 @@ class Writer:
             self.add(adj, "ADJ")
         self.add(noun, "NOUN")
 
-    def random_np(self, noun_class: str, adj_class: str, plural: bool, det: str = "the",
-                  adj_p: float = 0.35) -> bool:
+    def random_np(self, noun_class: str, adj_class: str, plural: bool, det: str = "the", adj_p: float = 0.35) -> bool:
         """Write a noun phrase of a random noun from ``noun_class``.
 
         Returns:

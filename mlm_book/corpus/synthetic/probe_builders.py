@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mlm_book.utils.special_tokens import MASK_TOKEN
 from mlm_book.corpus.synthetic import sentences
 from mlm_book.corpus.synthetic.generic import ATTRACTOR_CLASSES, PREPOSITIONS
 from mlm_book.corpus.synthetic.inflect import indefinite_article
 from mlm_book.corpus.synthetic.phrases import Writer
 from mlm_book.corpus.synthetic.sentences import ADJECTIVE_CLASS
 from mlm_book.corpus.synthetic.world import Character
+from mlm_book.utils.special_tokens import MASK_TOKEN
 
 Built = tuple[str, set[str], set[str]]
 
@@ -24,9 +24,15 @@ _COPULA = ({"is", "was"}, {"are", "were"})  # indexed by plural
 _HAVE = ({"has", "had"}, {"have", "had"})
 # verbs with a narrow object class, and classes that never fit them
 SELECTIVE_VERBS = {
-    "read": ("food", "animal"), "drive": ("food", "readable"), "ride": ("food", "readable"),
-    "wear": ("food", "animal"), "play": ("food", "animal"), "eat": ("readable", "car"),
-    "drink": ("thing", "readable"), "sail": ("food", "animal"), "water": ("readable", "food"),
+    "read": ("food", "animal"),
+    "drive": ("food", "readable"),
+    "ride": ("food", "readable"),
+    "wear": ("food", "animal"),
+    "play": ("food", "animal"),
+    "eat": ("readable", "car"),
+    "drink": ("thing", "readable"),
+    "sail": ("food", "animal"),
+    "water": ("readable", "food"),
 }
 SOUND_VERBS = ("bark", "purr", "hiss", "squeak", "neigh", "bleat", "buzz", "roar", "croak", "growl", "fly")
 

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlm_book.utils.special_tokens import MASK_TOKEN
 from mlm_book.corpus.synthetic.generate import detokenize
 from mlm_book.corpus.synthetic.lexicon import build_lexicon
 from mlm_book.corpus.synthetic.phrases import Writer
 from mlm_book.corpus.synthetic.probe_builders import BUILDERS
 from mlm_book.corpus.synthetic.rng import SplitMix64, derive_seed
-from mlm_book.corpus.synthetic.world import _check_seed, make_world
+from mlm_book.corpus.synthetic.world import make_world
+from mlm_book.utils.config import check_whole
+from mlm_book.utils.special_tokens import MASK_TOKEN
 
 PROBE_CATEGORIES: tuple[str, ...] = ("agreement", "selection", "reference", "facts")
 _MAX_TRIES = 50
@@ -73,8 +74,9 @@ def _one_probe(category: str, index: int, seed: int, world_seed: int) -> Probe:
     raise RuntimeError(f"could not build a valid {category} probe in {_MAX_TRIES} tries")  # pragma: no cover
 
 
-def make_probes(n_per_category: int, *, seed: int = 0, world_seed: int = 0,
-                categories: tuple[str, ...] = PROBE_CATEGORIES) -> list[Probe]:
+def make_probes(
+    n_per_category: int, *, seed: int = 0, world_seed: int = 0, categories: tuple[str, ...] = PROBE_CATEGORIES
+) -> list[Probe]:
     """Make probe sentences with gold answers, ``n_per_category`` of each category.
 
     Args:
@@ -90,12 +92,10 @@ def make_probes(n_per_category: int, *, seed: int = 0, world_seed: int = 0,
         ValueError: if ``n_per_category`` or a seed is negative or not an integer, or a
             category is unknown.
     """
-    if isinstance(n_per_category, bool) or not isinstance(n_per_category, int) or n_per_category < 0:
-        raise ValueError(f"n_per_category must be a non-negative integer, got {n_per_category!r}")
-    _check_seed(seed, "seed")
-    _check_seed(world_seed, "world_seed")
+    check_whole(n_per_category, "n_per_category", 0)
+    check_whole(seed, "seed", 0, hint="; pass e.g. seed=0")
+    check_whole(world_seed, "world_seed", 0, hint="; pass e.g. world_seed=0")
     for category in categories:
         if category not in PROBE_CATEGORIES:
             raise ValueError(f"unknown probe category {category!r}; choose from {PROBE_CATEGORIES}")
     return [_one_probe(c, i, seed, world_seed) for c in categories for i in range(n_per_category)]
-

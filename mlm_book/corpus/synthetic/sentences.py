@@ -10,15 +10,23 @@ from __future__ import annotations
 
 from mlm_book.corpus.synthetic.inflect import indefinite_article
 from mlm_book.corpus.synthetic.phrases import Writer
-from mlm_book.corpus.synthetic.world import Character
 from mlm_book.corpus.synthetic.words import MOTION as _MOTION
+from mlm_book.corpus.synthetic.world import Character
 
 MOTION = tuple(_MOTION.split())
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 ADJECTIVE_CLASS = {
-    "food": "food", "dish": "food", "drink": "drink", "readable": "readable", "place": "place",
-    "plant": "plant", "animal": "animal", "pet": "animal", "person": "person", "people": "person",
+    "food": "food",
+    "dish": "food",
+    "drink": "drink",
+    "readable": "readable",
+    "place": "place",
+    "plant": "plant",
+    "animal": "animal",
+    "pet": "animal",
+    "person": "person",
+    "people": "person",
     "job": "person",
 }
 _INTRO_FACTS = (("job", "town"), ("town", "job"), ("job", "town", "pet"), ("age", "town"), ("town", "job"))
@@ -49,7 +57,12 @@ def intro(w: Writer, c: Character) -> None:
         w.name(c), w.add(",", "PUNCT"), _indefinite(w, c.job), w.add("from", "ADP")
         w.add(c.town, "PROPN"), w.add(",", "PUNCT"), w.add("has", "VERB"), _indefinite(w, c.pet)
     elif kind == 3:  # Anna is 34 years old and lives in Millbrook.
-        w.name(c), w.add("is", "AUX"), w.add(str(c.age), "NUM"), _words(w, "years old and lives in", "NOUN ADJ CCONJ VERB ADP")
+        (
+            w.name(c),
+            w.add("is", "AUX"),
+            w.add(str(c.age), "NUM"),
+            _words(w, "years old and lives in", "NOUN ADJ CCONJ VERB ADP"),
+        )
         w.add(c.town, "PROPN")
     else:  # Anna, who lives in Millbrook, is a baker.
         w.name(c), _words(w, ", who lives in", "PUNCT PRON VERB ADP"), w.add(c.town, "PROPN")
@@ -68,7 +81,9 @@ def fact(w: Writer, c: Character) -> None:
     w.stated.add((c.name, _FACT_OF_KIND[kind]))
     if kind < 3:
         w.mention(c)
-        _words(w, ("lives in", "is from", "has always lived in")[kind], ("VERB ADP", "AUX ADP", "AUX ADV VERB ADP")[kind])
+        _words(
+            w, ("lives in", "is from", "has always lived in")[kind], ("VERB ADP", "AUX ADP", "AUX ADV VERB ADP")[kind]
+        )
         w.add(c.town, "PROPN")
     elif kind < 5:
         w.mention(c), _words(w, ("works as", "is")[kind - 3], ("VERB ADP", "AUX")[kind - 3]), _indefinite(w, c.job)
@@ -130,11 +145,17 @@ def opener(w: Writer, tense: str) -> None:
     elif kind == 1:
         w.add("on", "ADP"), w.add(w.rng.choice(DAYS), "PROPN")
     elif kind == 2:
-        w.add(w.rng.choice(("last", "that", "one")), "DET"), w.add(w.rng.choice(("week", "year", "day", "summer", "winter")), "NOUN")
+        (
+            w.add(w.rng.choice(("last", "that", "one")), "DET"),
+            w.add(w.rng.choice(("week", "year", "day", "summer", "winter")), "NOUN"),
+        )
     elif kind == 3:
         w.add(w.rng.choice(("later", "yesterday", "afterwards", "suddenly", "then")), "ADV")
     elif kind == 4:
-        w.add(w.rng.choice(("after", "before")), "ADP"), w.add(w.rng.choice(("lunch", "dinner", "breakfast", "school", "work")), "NOUN")
+        (
+            w.add(w.rng.choice(("after", "before")), "ADP"),
+            w.add(w.rng.choice(("lunch", "dinner", "breakfast", "school", "work")), "NOUN"),
+        )
     else:
         _words(w, "at night", "ADP NOUN")
     w.add(",", "PUNCT")

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from mlm_book.corpus.synthetic.lexicon import build_lexicon
 from mlm_book.corpus.synthetic.rng import SplitMix64, derive_seed
+from mlm_book.utils.config import check_whole
 
 N_CHARACTERS_PER_GENDER = 60
 
@@ -74,12 +75,6 @@ class World:
         raise KeyError(f"no character named {name!r} in world {self.seed}; see world().characters")
 
 
-def _check_seed(seed: object, what: str) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"{what} must be a non-negative integer, got {seed!r}; pass e.g. {what}=0")
-    return seed
-
-
 @lru_cache(maxsize=8)
 def make_world(world_seed: int = 0) -> World:
     """Draw the world of a world seed: who lives where, works as what, keeps which pet.
@@ -93,19 +88,23 @@ def make_world(world_seed: int = 0) -> World:
     Raises:
         ValueError: if ``world_seed`` is not a non-negative integer.
     """
-    _check_seed(world_seed, "world_seed")
+    check_whole(world_seed, "world_seed", 0, hint="; pass e.g. world_seed=0")
     lex = build_lexicon()
     rng = SplitMix64(derive_seed(world_seed, "world"))
     jobs, pets, foods, towns = lex.classes["job"], lex.classes["pet"], lex.classes["dish"], lex.towns
     chosen = [(name, "female") for name in rng.sample(lex.female_names, N_CHARACTERS_PER_GENDER)]
     chosen += [(name, "male") for name in rng.sample(lex.male_names, N_CHARACTERS_PER_GENDER)]
     characters = [
-        Character(name, gender, rng.choice(jobs), rng.choice(towns), rng.choice(pets),
-                  rng.choice(foods), rng.between(19, 79))
+        Character(
+            name, gender, rng.choice(jobs), rng.choice(towns), rng.choice(pets), rng.choice(foods), rng.between(19, 79)
+        )
         for name, gender in chosen
     ]
     return World(
         seed=world_seed,
         characters=tuple(sorted(characters, key=lambda c: c.name)),
-        towns=towns, jobs=jobs, pets=pets, foods=foods,
+        towns=towns,
+        jobs=jobs,
+        pets=pets,
+        foods=foods,
     )

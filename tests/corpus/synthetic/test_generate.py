@@ -15,12 +15,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mlm_book.corpus.synthetic.generate import AnnotatedParagraph, detokenize, generate_annotated, generate_paragraphs, iter_paragraphs
+from mlm_book.corpus.synthetic.generate import (
+    AnnotatedParagraph,
+    detokenize,
+    generate_annotated,
+    generate_paragraphs,
+    iter_paragraphs,
+)
 from mlm_book.corpus.synthetic.lexicon import build_lexicon
 from mlm_book.corpus.synthetic.world import make_world
 
-TAGSET = {"NOUN", "VERB", "ADJ", "ADV", "DET", "PRON", "PROPN", "ADP", "AUX", "CCONJ", "SCONJ",
-          "PART", "NUM", "PUNCT"}
+TAGSET = {"NOUN", "VERB", "ADJ", "ADV", "DET", "PRON", "PROPN", "ADP", "AUX", "CCONJ", "SCONJ", "PART", "NUM", "PUNCT"}
 SINGULAR_FINITE = {"is", "was", "has", "does"}
 PLURAL_FINITE = {"are", "were", "have", "do"}
 
@@ -110,21 +115,36 @@ def test_tags_match_word_classes():
             if word in names:
                 assert tag == "PROPN", (word, tag)
             if tag == "NUM":
-                assert word.isdigit() or word.lower() in {"two", "three", "four", "five", "six", "seven",
-                                                  "eight", "nine", "ten", "eleven", "twelve", "one"}
+                assert word.isdigit() or word.lower() in {
+                    "two",
+                    "three",
+                    "four",
+                    "five",
+                    "six",
+                    "seven",
+                    "eight",
+                    "nine",
+                    "ten",
+                    "eleven",
+                    "twelve",
+                    "one",
+                }
             if word.lower() in {"the", "a", "an"}:
                 assert tag == "DET"
 
 
 # -- vocabulary -----------------------------------------------------------------------------
 def test_at_least_2000_word_types_with_inflections():
-    counts = Counter(w.lower() for p in annotated_sample() for w, t in zip(p.words, p.tags)
-                     if t not in ("PUNCT", "NUM"))
+    counts = Counter(
+        w.lower() for p in annotated_sample() for w, t in zip(p.words, p.tags) if t not in ("PUNCT", "NUM")
+    )
     assert len(counts) >= 2000, len(counts)
     for irregular in ("children", "mice", "went", "ate", "better", "best", "geese", "wolves", "people"):
         assert counts[irregular] > 0, irregular
-    suffixes = {s: sum(1 for w in counts if w.endswith(s) and len(w) > len(s) + 2)
-                for s in ("s", "es", "ies", "ed", "ing", "er", "est")}
+    suffixes = {
+        s: sum(1 for w in counts if w.endswith(s) and len(w) > len(s) + 2)
+        for s in ("s", "es", "ies", "ed", "ing", "er", "est")
+    }
     assert all(n >= 20 for n in suffixes.values()), suffixes
 
 
@@ -268,8 +288,9 @@ def sentence_subject(words: list[str], genders: dict[str, str]) -> str | None:
     return first if first in genders or first.lower() in ("she", "he") else None
 
 
-def resolve(pronoun_or_name: str, position: int, words: list[str], named: dict[str, list[str]],
-            genders: dict[str, str]) -> str | None:
+def resolve(
+    pronoun_or_name: str, position: int, words: list[str], named: dict[str, list[str]], genders: dict[str, str]
+) -> str | None:
     """The character a name or pronoun refers to.
 
     A pronoun later in a sentence whose subject has the same gender refers to that subject
@@ -318,12 +339,17 @@ def _facts_in_sentence(sentence: str) -> list[tuple[str, str, str]]:
         r"\b(\w+), an? \w+ from ([A-Z]\w+)",
     ):
         found += [(s, "town", v) for s, v in re.findall(pattern, sentence)]
-    for pattern in (r"\b(\w+) (?:lives in [A-Z]\w+ and works as|works as|is) an? (\w+)",
-                    r"\b(\w+), (?:who lives in [A-Z]\w+, is|an?) (\w+)"):
+    for pattern in (
+        r"\b(\w+) (?:lives in [A-Z]\w+ and works as|works as|is) an? (\w+)",
+        r"\b(\w+), (?:who lives in [A-Z]\w+, is|an?) (\w+)",
+    ):
         found += [(s, "job", v) for s, v in re.findall(pattern, sentence) if v in jobs]
     found += [(s, "pet", v) for s, v in re.findall(r"\b(\w+)(?:, an? \w+ from [A-Z]\w+,)? has an? (\w+)", sentence)]
-    found += [(s, "pet", v) for s, v in re.findall(r"\b(\w+)(?:'s)? (\w+)", sentence)
-              if v in animals and (s[0].isupper() and s not in ("The", "A", "An") or s in ("her", "his"))]
+    found += [
+        (s, "pet", v)
+        for s, v in re.findall(r"\b(\w+)(?:'s)? (\w+)", sentence)
+        if v in animals and (s[0].isupper() and s not in ("The", "A", "An") or s in ("her", "his"))
+    ]
     found += [(s, "food", v) for s, v in re.findall(r"\b(\w+)(?:'s)? favourite food is (\w+)", sentence)]
     found += [(s, "food", v) for v, s in re.findall(r"\b(\w+), (her|his) favourite food", sentence)]
     found += [(s, "age", v) for s, v in re.findall(r"\b(\w+) is (\d+) years old", sentence)]
@@ -369,18 +395,18 @@ def test_characters_recur_within_paragraphs():
 # -- bad input ------------------------------------------------------------------------------
 @pytest.mark.parametrize("bad", [-1, 2.5, "10", True])
 def test_bad_paragraph_count_is_rejected(bad):
-    with pytest.raises(ValueError, match=r"n_paragraphs must be a non-negative integer, got"):
+    with pytest.raises(ValueError, match=r"n_paragraphs must be a whole number( >= 0)?, got"):
         generate_paragraphs(bad)
 
 
 @pytest.mark.parametrize("function", [generate_paragraphs, generate_annotated])
 def test_bad_seeds_are_rejected(function):
-    with pytest.raises(ValueError, match=r"seed must be a non-negative integer, got -3; pass e.g. seed=0"):
+    with pytest.raises(ValueError, match=r"seed must be a whole number >= 0, got -3; pass e.g. seed=0"):
         function(2, seed=-3)
-    with pytest.raises(ValueError, match=r"world_seed must be a non-negative integer, got 'a'"):
+    with pytest.raises(ValueError, match=r"world_seed must be a whole number, got 'a'"):
         function(2, world_seed="a")
 
 
 def test_bad_start_is_rejected():
-    with pytest.raises(ValueError, match=r"non-negative integer, got -1"):
+    with pytest.raises(ValueError, match=r"must be a whole number >= 0, got -1"):
         next(iter_paragraphs(start=-1))

@@ -12,9 +12,31 @@ def test_noun_classes_are_real_lowercase_words_of_useful_size():
     sizes = {name: len(lemmas) for name, lemmas in lex.classes.items()}
     for name in ("job", "animal", "food", "readable", "car", "place", "thing", "clothing", "instrument"):
         assert sizes[name] >= 10, sizes
-    assert sum(len(v) for k, v in lex.classes.items() if k in ("people", "job", "animal", "food",
-               "drink", "readable", "car", "bike", "boat", "place", "thing", "clothing", "instrument",
-               "plant", "building")) >= 450
+    assert (
+        sum(
+            len(v)
+            for k, v in lex.classes.items()
+            if k
+            in (
+                "people",
+                "job",
+                "animal",
+                "food",
+                "drink",
+                "readable",
+                "car",
+                "bike",
+                "boat",
+                "place",
+                "thing",
+                "clothing",
+                "instrument",
+                "plant",
+                "building",
+            )
+        )
+        >= 450
+    )
     for lemmas in lex.classes.values():
         assert all(re.fullmatch(r"[a-z]+", lemma) for lemma in lemmas), lemmas
         assert len(set(lemmas)) == len(lemmas)
@@ -24,7 +46,7 @@ def test_classes_that_verbs_tell_apart_do_not_overlap():
     lex = build_lexicon()
     disjoint = ["food", "drink", "readable", "car", "boat", "animal", "person", "instrument", "place"]
     for i, a in enumerate(disjoint):
-        for b in disjoint[i + 1:]:
+        for b in disjoint[i + 1 :]:
             assert not set(lex.classes[a]) & set(lex.classes[b]), (a, b, set(lex.classes[a]) & set(lex.classes[b]))
 
 

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mlm_book.utils.special_tokens import MASK_TOKEN
 from mlm_book.corpus.synthetic.generate import generate_paragraphs
 from mlm_book.corpus.synthetic.lexicon import build_lexicon
 from mlm_book.corpus.synthetic.probes import PROBE_CATEGORIES, Probe, copies_answer, make_probes
 from mlm_book.corpus.synthetic.world import make_world
+from mlm_book.utils.special_tokens import MASK_TOKEN
 
 N = 60
 
@@ -80,14 +80,15 @@ def test_agreement_answers_match_the_subject_number():
         head = nouns[0]  # the subject, or for "There [MASK] ...", the noun after the mask
         plural = head in plurals
         assert p.answers == ({"are", "were"} if plural else {"is", "was"}) or p.answers == (
-            {"have", "had"} if plural else {"has", "had"}), p
+            {"have", "had"} if plural else {"has", "had"}
+        ), p
         checked += 1
     assert checked == N
 
 
 def test_selection_answers_fit_the_verb_and_distractors_do_not():
     lex = build_lexicon()
-    lemma_of = {form: lemma for lemma, form in lex.plurals.items()} | {l: l for c in lex.classes.values() for l in c}
+    lemma_of = {form: lemma for lemma, form in lex.plurals.items()} | {w: w for c in lex.classes.values() for w in c}
     for p in of("selection"):
         kind, verb = p.construction.split("-of-")
         if kind == "object":
@@ -139,12 +140,12 @@ def test_any_seed_gives_well_formed_probes(seed):
 
 @pytest.mark.parametrize("bad", [-1, 1.5, "3", None])
 def test_bad_count(bad):
-    with pytest.raises(ValueError, match=r"n_per_category must be a non-negative integer, got"):
+    with pytest.raises(ValueError, match=r"n_per_category must be a whole number( >= 0)?, got"):
         make_probes(bad)
 
 
 def test_bad_seed_and_category():
-    with pytest.raises(ValueError, match=r"seed must be a non-negative integer, got -2; pass e.g. seed=0"):
+    with pytest.raises(ValueError, match=r"seed must be a whole number >= 0, got -2; pass e.g. seed=0"):
         make_probes(1, seed=-2)
     with pytest.raises(ValueError, match=r"unknown probe category 'syntax'; choose from \('agreement'"):
         make_probes(1, categories=("syntax",))
