@@ -1,6 +1,7 @@
 # The MLM Book: two commands do everything on a fresh machine.
 #   make book   builds the executed book to _build/html (strict: warnings are errors)
-#   make test   runs the unit tests, re-executes every notebook with nbval, then builds the book
+#   make test   checks style and layers (make lint), runs the unit tests, re-executes every notebook
+#               with nbval, then builds the book
 #               and tests every page in a headless browser (make browser)
 # Each one creates or updates the virtual environment in $(VENV) first.
 
@@ -15,7 +16,7 @@ export TRANSFORMERS_OFFLINE ?= 1
 export PYTHONHASHSEED ?= 0
 NBVAL := --nbval --nbval-sanitize-with nbval_sanitize.cfg
 
-.PHONY: book test browser unit notebooks execute clean-book env
+.PHONY: book test lint browser unit notebooks execute clean-book env
 
 env: $(STAMP)
 
@@ -32,8 +33,16 @@ book: $(STAMP)
 	@echo "The book is in _build/html/index.html"
 
 test: $(STAMP)
+	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest $(NBVAL) -q tests book
 	$(MAKE) --no-print-directory browser
+
+# Style and layers: ruff (format and lint, configured in pyproject.toml) and the import-linter
+# contracts (each layer imports only the layers below it; heavy libraries only at their edges).
+lint: $(STAMP)
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 # The rendered book in headless Chromium (tests/browser/test_rendered_book.py): build the book,
 # install chromium and npm with apt-get where missing (the test is skipped, with a message, only
