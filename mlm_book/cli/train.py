@@ -105,9 +105,8 @@ def run_train(args: argparse.Namespace) -> int:
     import datasets
 
     from mlm_book.training.data import load_inputs
-    from mlm_book.training.distributed import cleanup_distributed, setup_distributed
+    from mlm_book.training.distributed import cleanup_distributed
     from mlm_book.training.loop import train
-    from mlm_book.utils.precision import resolve_numerics
 
     config, model_config = _configs(args)
     datasets.disable_progress_bars()
@@ -127,7 +126,7 @@ def run_train(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"interrupted; the last checkpoint is in {args.out}; continue with --resume", flush=True)
         return 130
-    context = setup_distributed(resolve_numerics(config.precision, args.device).device)
+    context = result.context
     if context.is_main:
         print(f"trained {result.step} steps ({result.tokens_seen:,} tokens) into {args.out}")
         if result.history.eval:

@@ -63,6 +63,7 @@ class TrainResult:
         step: optimizer steps taken in total (resumed runs included).
         tokens_seen: non-padding tokens trained on.
         out_dir: the run directory, or ``None`` for a run without checkpoints.
+        context: this process's place in a data-parallel run (rank 0 reports).
     """
 
     model: MLMModel
@@ -70,6 +71,7 @@ class TrainResult:
     step: int
     tokens_seen: int
     out_dir: Path | None
+    context: DistributedContext
 
 
 class _Loop:
@@ -325,7 +327,7 @@ def train(
         raise TrainingDiverged(_diverged_message(str(error), loop, out_path)) from None
     finally:
         bar.close()
-    return TrainResult(loop.model, loop.history, loop.step, loop.tokens_seen, out_path)
+    return TrainResult(loop.model, loop.history, loop.step, loop.tokens_seen, out_path, context)
 
 
 def _diverged_message(what: str, loop: _Loop, out_dir: Path | None) -> str:
