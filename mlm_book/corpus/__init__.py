@@ -14,6 +14,7 @@ this module stays fast (no ``datasets`` import) for code that only generates tex
 from __future__ import annotations
 
 from mlm_book.corpus.synthetic.generate import (
+    DEFAULT_N_PARAGRAPHS,
     AnnotatedParagraph,
     detokenize,
     generate_annotated,
@@ -37,7 +38,7 @@ def world(world_seed: int = 0) -> World:
     return make_world(world_seed)
 
 
-_LAZY = ("DEFAULT_N_PARAGRAPHS", "HubUnavailableError", "load_corpus")
+_LAZY = ("HubUnavailableError", "load_corpus")
 
 
 def __getattr__(name: str) -> object:

@@ -24,12 +24,12 @@ from urllib.parse import urlparse
 import datasets
 
 from mlm_book.corpus.files import resolve_files
-from mlm_book.corpus.synthetic.generate import iter_paragraphs
-from mlm_book.corpus.synthetic.rng import SplitMix64, derive_seed
+from mlm_book.corpus.synthetic.generate import DEFAULT_N_PARAGRAPHS, iter_paragraphs
+from mlm_book.corpus.synthetic.rng import SplitMix64
 from mlm_book.utils.config import check_number, check_whole
+from mlm_book.utils.seeding import derive_seed
 
 SPLITS = ("train", "validation", "test")
-DEFAULT_N_PARAGRAPHS = 20_000
 _SPLIT_ALIASES = {"valid": "validation", "dev": "validation", "val": "validation", "eval": "validation"}
 _HUB_UNREACHABLE = (
     "The Hugging Face Hub cannot be reached from here ({why}); use source='builtin' "

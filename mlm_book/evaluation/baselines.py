@@ -38,16 +38,42 @@ def unigram_log_probs(sequences: Sequences, vocab_size: int, *, smoothing: float
     Raises:
         ValueError: if ``smoothing`` is not positive or an id is outside the vocabulary.
     """
-    if smoothing <= 0:
+    counts = _label_counts(sequences, vocab_size, smoothing)  # (V,)
+    counts[list(SPECIAL_IDS)] = 0.0  # the collator never masks them: never a label
+    return (counts / counts.sum()).log().float()
+
+
+def log_unigram_bias(sequences: Sequences, vocab_size: int, *, smoothing: float = 1.0) -> Tensor:
+    r"""A starting value for the decoder bias: the log-unigram distribution, finite everywhere.
+
+    With the decoder's weight near zero at initialisation, the logits are about the bias; a bias
+    of 0 makes step 0 predict the uniform distribution (loss $\ln V$), this one the unigram
+    distribution (the context-free loss), so training starts where the plateau is, not above it.
+    Special tokens and ids no text uses keep only the pseudo-count ``smoothing``.
+
+    Args:
+        sequences: the training sequences.
+        vocab_size: the model's vocabulary size (rows of the decoder).
+        smoothing: pseudo-count of every id (> 0).
+
+    Returns:
+        ``(vocab_size,)`` float32 log-probabilities, all finite.
+    """
+    counts = _label_counts(sequences, vocab_size, smoothing)
+    counts[list(SPECIAL_IDS)] = smoothing  # never a label: only the pseudo-count
+    return (counts / counts.sum()).log().float()
+
+
+def _label_counts(sequences: Sequences, vocab_size: int, smoothing: float) -> Tensor:
+    """``(V,)`` float64 token counts of ``sequences`` plus ``smoothing``, after checking the arguments."""
+    if not smoothing > 0:
         raise ValueError(f"smoothing must be positive, got {smoothing}")
     if sequences.n_tokens and int(sequences.input_ids.max()) >= vocab_size:
         raise ValueError(
             f"the sequences hold id {int(sequences.input_ids.max())} but vocab_size is {vocab_size}; "
             "pass the vocabulary size of the tokenizer that encoded them"
         )
-    counts = torch.bincount(sequences.input_ids, minlength=vocab_size).double() + smoothing  # (V,)
-    counts[list(SPECIAL_IDS)] = 0.0  # the collator never masks them: never a label
-    return (counts / counts.sum()).log().float()
+    return torch.bincount(sequences.input_ids, minlength=vocab_size).double() + smoothing
 
 
 def context_free_model(config: ModelConfig, log_probs: Tensor) -> MLMModel:

@@ -17,6 +17,7 @@ from tokenizers import Tokenizer
 
 from mlm_book.model.mlm import MLMModel
 from mlm_book.utils.special_tokens import MASK_ID, MASK_TOKEN, PAD_ID
+from mlm_book.utils.stats import wilson_interval
 
 
 class ProbeLike(Protocol):
@@ -125,11 +126,52 @@ def score_probes(
     return results
 
 
-def probe_accuracy(results: Sequence[ProbeResult]) -> dict[str, float]:
-    """Fraction of probes answered right, by category (categories in order of appearance)."""
+@dataclass(frozen=True)
+class ProbeScore:
+    """How many probes of one category a model got right, with the 95% Wilson interval.
+
+    Attributes:
+        category: the probe category.
+        correct: probes answered right.
+        total: probes scored.
+    """
+
+    category: str
+    correct: int
+    total: int
+
+    @property
+    def accuracy(self) -> float:
+        """``correct / total``."""
+        return self.correct / self.total
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The 95% Wilson interval of the accuracy."""
+        return wilson_interval(self.correct, self.total)
+
+    def __str__(self) -> str:
+        low, high = self.interval
+        return f"{self.accuracy:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def probe_scores(results: Sequence[ProbeResult]) -> dict[str, ProbeScore]:
+    """Count right answers by category (categories in order of appearance), with intervals.
+
+    Args:
+        results: ``score_probes`` output.
+
+    Returns:
+        ``{category: ProbeScore}``; ``str(score)`` prints ``accuracy [low, high]``.
+    """
     totals: dict[str, list[int]] = {}
     for result in results:
         right_and_all = totals.setdefault(result.category, [0, 0])
         right_and_all[0] += int(result.correct)
         right_and_all[1] += 1
-    return {category: right / count for category, (right, count) in totals.items()}
+    return {category: ProbeScore(category, right, count) for category, (right, count) in totals.items()}
+
+
+def probe_accuracy(results: Sequence[ProbeResult]) -> dict[str, float]:
+    """Fraction of probes answered right, by category (categories in order of appearance)."""
+    return {category: score.accuracy for category, score in probe_scores(results).items()}

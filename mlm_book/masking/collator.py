@@ -208,5 +208,5 @@ class MaskingCollator:
         info = torch.utils.data.get_worker_info()
         if info is not None and self._worker_seed != info.seed:
             base = int(torch.randint(0, 2**62, (1,), generator=self.generator))
-            self.generator = torch.Generator().manual_seed(derive_seed(base, ("worker", info.seed)))
+            self.generator = torch.Generator().manual_seed(derive_seed(base, "worker", info.seed))
             self._worker_seed = info.seed

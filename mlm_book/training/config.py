@@ -24,6 +24,7 @@ Precision = Literal["auto", "fp32", "bf16", "fp16"]
 PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16", "fp16")
 DecayKind = Literal["linear", "cosine", "constant"]
 DECAY_KINDS: tuple[str, ...] = ("linear", "cosine", "constant")
+DecoderBias = Literal["zero", "log_unigram"]
 RESUMABLE_CHANGES: frozenset[str] = frozenset(
     {"steps", "eval_every", "save_every", "log_every", "precision", "compile"}
 )
@@ -69,6 +70,9 @@ class TrainConfig(FrozenConfig):
             ``"fp32"``, ``"bf16"`` or ``"fp16"`` (GPU only, with a gradient scaler).
         compile: wrap the model in ``torch.compile``.
         seed: seeds the model's initialisation, the data order and the masking.
+        decoder_bias: how the MLM head's output bias starts: ``"zero"`` (BERT), or
+            ``"log_unigram"``, the log-frequencies of the training tokens, so that step 0 already
+            predicts the context-free distribution (see ``evaluation.baselines.log_unigram_bias``).
     """
 
     PRESETS: ClassVar[tuple[str, ...]] = ModelConfig.PRESETS  # a training preset for each model preset
@@ -98,6 +102,7 @@ class TrainConfig(FrozenConfig):
     precision: Precision = "auto"
     compile: bool = False
     seed: int = 0
+    decoder_bias: DecoderBias = "zero"
 
     def validate(self) -> None:
         """Check ranges and the rules between fields."""

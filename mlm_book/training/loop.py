@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 
 from mlm_book.data.batches import batch_order, split_batch
 from mlm_book.data.blocks import cut_blocks
+from mlm_book.evaluation.baselines import log_unigram_bias
 from mlm_book.evaluation.metrics import evaluate_masked
 from mlm_book.evaluation.probes import ProbeLike, probe_accuracy, score_probes
 from mlm_book.masking.collator import MaskingCollator
@@ -86,7 +87,11 @@ class _Loop:
         numerics: Numerics,
     ) -> None:
         self.config, self.data, self.context = config, data, context
-        self.model = MLMModel(model_config, generator=torch.Generator().manual_seed(config.seed)).to(numerics.device)
+        self.model = MLMModel(model_config, generator=torch.Generator().manual_seed(config.seed))
+        if config.decoder_bias == "log_unigram":  # start on the unigram plateau instead of above it
+            with torch.no_grad():
+                self.model.head.decoder.bias.copy_(log_unigram_bias(data.train, model_config.vocab_size))
+        self.model = self.model.to(numerics.device)
         self.wrapped = wrap_model(self.model, context)
         if config.compile:
             self.wrapped = torch.compile(self.wrapped)
@@ -158,7 +163,7 @@ class _Loop:
         n_tokens = int(batch["attention_mask"].sum())
         accum, rank = self.config.grad_accum, self.context.rank
         parts = split_batch(batch, accum * self.context.world_size)[rank * accum : (rank + 1) * accum]
-        torch.manual_seed(derive_seed(self.config.seed, ("dropout", rank, self.step)))  # dropout: per step
+        torch.manual_seed(derive_seed(self.config.seed, "dropout", rank, self.step))  # dropout: per step
         stats = train_step(self.wrapped, parts, n_predictions, self.tools, self.step)
         self.step, self.batch_in_epoch, self.tokens_seen = (
             self.step + 1,

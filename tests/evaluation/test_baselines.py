@@ -6,9 +6,10 @@ import pytest
 import torch
 
 from mlm_book.data.sequences import Sequences
-from mlm_book.evaluation.baselines import context_free_model, unigram_log_probs
+from mlm_book.evaluation.baselines import context_free_model, log_unigram_bias, unigram_log_probs
 from mlm_book.evaluation.metrics import evaluate_masked
 from mlm_book.model.config import ModelConfig
+from mlm_book.model.mlm import MLMModel
 from mlm_book.utils.special_tokens import CLS_ID, IGNORE_INDEX, SEP_ID, SPECIAL_IDS, UNK_ID
 
 CONFIG = ModelConfig(vocab_size=16, d_model=8, n_heads=2, n_layers=1, d_ff=16, max_len=12)
@@ -69,3 +70,31 @@ def test_its_masked_loss_is_the_unigram_cross_entropy():
 def test_log_probs_that_do_not_fit_the_model_are_rejected(shape):
     with pytest.raises(ValueError, match="log_probs must be 1-D with at most vocab_size=16 entries"):
         context_free_model(CONFIG, torch.zeros(shape))
+
+
+def test_log_unigram_bias_is_finite_and_agrees_with_the_unigram_on_labels():
+    sequences = _sequences([[CLS_ID, 7, 7, 9, SEP_ID], [CLS_ID, 7, UNK_ID, SEP_ID]])
+    bias = log_unigram_bias(sequences, vocab_size=16, smoothing=0.5)
+    assert bias.shape == (16,) and torch.isfinite(bias).all()
+    assert bias.exp().sum().item() == pytest.approx(1.0)
+    labels = [i for i in range(16) if i not in SPECIAL_IDS]
+    unigram = unigram_log_probs(sequences, vocab_size=16, smoothing=0.5)
+    # the same distribution over labels, up to the pseudo-counts the specials keep
+    differences = bias[labels] - unigram[labels]
+    torch.testing.assert_close(differences, torch.full_like(differences, float(differences[0])))
+    assert bias[CLS_ID] == bias[11]  # a special token keeps only the pseudo-count, like an unseen id
+
+
+def test_a_model_started_at_the_log_unigram_bias_scores_near_the_unigram_loss():
+    sequences = _sequences([[CLS_ID, *[7] * 6, 8, 9, 9, SEP_ID]] * 4)
+    model = MLMModel(CONFIG, generator=torch.Generator().manual_seed(0)).eval()
+    labels = torch.full((4, 11), IGNORE_INDEX)
+    labels[:, 1:10] = sequences.input_ids.view(4, 11)[:, 1:10]
+    batch = {"input_ids": sequences.input_ids.view(4, 11), "attention_mask": torch.ones(4, 11), "labels": labels}
+    zero_bias = evaluate_masked(model, [batch]).loss
+    with torch.no_grad():
+        model.head.decoder.bias.copy_(log_unigram_bias(sequences, CONFIG.vocab_size))
+    unigram = evaluate_masked(context_free_model(CONFIG, unigram_log_probs(sequences, CONFIG.vocab_size)), [batch])
+    started = evaluate_masked(model, [batch]).loss
+    assert abs(zero_bias - math.log(CONFIG.vocab_size)) < 0.2  # a zero bias starts at ln V
+    assert abs(started - unigram.loss) < 0.2 < zero_bias - started

@@ -295,3 +295,18 @@ def test_an_interrupted_curriculum_resumes_where_it_stopped(
     other = dataclasses.replace(config, curriculum=Curriculum())
     with pytest.raises(ValueError, match=r"--resume: curriculum is .* but .*train_config.json has .*a resumed run may"):
         train(other, MODEL, dataset=corpus, out_dir=tmp_path / "cut", resume=True)
+
+
+def test_log_unigram_decoder_bias_starts_training_at_the_unigram(
+    corpus: datasets.DatasetDict, tokenizer: Tokenizer
+) -> None:
+    from mlm_book.evaluation.baselines import log_unigram_bias
+    from mlm_book.training.data import prepare_data
+
+    config = dataclasses.replace(CONFIG, steps=1, lr=1e-7, decoder_bias="log_unigram", eval_every=1)
+    started = train(config, MODEL, dataset=corpus, tokenizer=tokenizer)
+    expected = log_unigram_bias(prepare_data(corpus, tokenizer, config).train, MODEL.vocab_size)
+    torch.testing.assert_close(started.model.head.decoder.bias.detach(), expected, atol=1e-5, rtol=0)
+    plain = train(dataclasses.replace(config, decoder_bias="zero"), MODEL, dataset=corpus, tokenizer=tokenizer)
+    assert plain.model.head.decoder.bias.abs().max() < 1e-5
+    assert started.history.eval[0].loss < plain.history.eval[0].loss - 0.3  # ln V lies above the unigram

@@ -17,10 +17,13 @@ from dataclasses import dataclass
 from mlm_book.corpus.synthetic import generic, sentences
 from mlm_book.corpus.synthetic.lexicon import build_lexicon
 from mlm_book.corpus.synthetic.phrases import Writer
-from mlm_book.corpus.synthetic.rng import SplitMix64, derive_seed
+from mlm_book.corpus.synthetic.rng import SplitMix64
 from mlm_book.corpus.synthetic.world import Character, make_world
 from mlm_book.utils.config import check_whole
+from mlm_book.utils.seeding import derive_seed
 
+DEFAULT_N_PARAGRAPHS = 20_000
+"""Paragraphs of the default training corpus (what ``load_corpus("builtin")`` generates)."""
 NO_SPACE_BEFORE = frozenset({".", ",", "!", "?", ";", ":", "'s"})
 
 

@@ -12,20 +12,29 @@ Each probe tests one thing a masked language model should learn from the corpus:
 
 Except for ``reference`` (where recalling a name from the context is the point), no correct
 answer occurs elsewhere in a probe, so it cannot be copied. Probes come from their own
-random streams, never from the training paragraphs' streams, and use the same world.
+random streams, never from the training paragraphs' streams, and use the same world; no text
+occurs twice within a category, so every probe counts as one independent test. Streams
+alone do not keep a short sentence out of the corpus, so an ``agreement``, ``selection`` or
+``reference`` probe whose masked sentence, filled with a right answer, occurs word for word in
+the default training corpus is drawn again: those probes test generalisation, not recall of a
+sentence seen in training. ``facts`` probes are the exception by design: they ask the model to
+recall a fact the corpus states, in the words the corpus states it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from mlm_book.corpus.synthetic.generate import detokenize
+from mlm_book.corpus.synthetic.generate import DEFAULT_N_PARAGRAPHS, detokenize, generate_paragraphs
 from mlm_book.corpus.synthetic.lexicon import build_lexicon
 from mlm_book.corpus.synthetic.phrases import Writer
 from mlm_book.corpus.synthetic.probe_builders import BUILDERS
-from mlm_book.corpus.synthetic.rng import SplitMix64, derive_seed
+from mlm_book.corpus.synthetic.rng import SplitMix64
 from mlm_book.corpus.synthetic.world import make_world
 from mlm_book.utils.config import check_whole
+from mlm_book.utils.seeding import derive_seed
 from mlm_book.utils.special_tokens import MASK_TOKEN
 
 PROBE_CATEGORIES: tuple[str, ...] = ("agreement", "selection", "reference", "facts")
@@ -58,8 +67,35 @@ def copies_answer(words: list[str] | tuple[str, ...], answers: frozenset[str]) -
     return any(word.lower() in lowered for word in words if word != MASK_TOKEN)
 
 
-def _one_probe(category: str, index: int, seed: int, world_seed: int) -> Probe:
-    """Build probe ``index`` of a category, redrawing until it is valid."""
+UNSEEN_CATEGORIES: tuple[str, ...] = ("agreement", "selection", "reference")
+"""Categories whose masked sentence, filled with a right answer, never occurs in the training corpus."""
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+@lru_cache(maxsize=4)
+def corpus_sentences(n_paragraphs: int, seed: int = 0, world_seed: int = 0) -> frozenset[str]:
+    """Every sentence of the first ``n_paragraphs`` paragraphs of a built-in corpus.
+
+    Args:
+        n_paragraphs: how many paragraphs (the default training corpus has ``DEFAULT_N_PARAGRAPHS``).
+        seed: the corpus seed.
+        world_seed: the corpus's world.
+
+    Returns:
+        The sentences, split after ``.``, ``!`` and ``?``.
+    """
+    paragraphs = generate_paragraphs(n_paragraphs, seed=seed, world_seed=world_seed)
+    return frozenset(sentence for paragraph in paragraphs for sentence in _SENTENCE_END.split(paragraph))
+
+
+def occurs_in(text: str, answers: frozenset[str], sentences: frozenset[str]) -> bool:
+    """True if the sentence of ``text`` that holds ``[MASK]``, filled with an answer, is in ``sentences``."""
+    masked = next(s for s in _SENTENCE_END.split(text) if MASK_TOKEN in s)
+    return any(masked.replace(MASK_TOKEN, answer) in sentences for answer in answers)
+
+
+def _one_probe(category: str, index: int, seed: int, world_seed: int, seen: frozenset[str], taken: set[str]) -> Probe:
+    """Build probe ``index`` of a category, redrawing until it is valid and new (not in ``taken``)."""
     lex, world = build_lexicon(), make_world(world_seed)
     builders = BUILDERS[category]
     for attempt in range(_MAX_TRIES):
@@ -70,12 +106,23 @@ def _one_probe(category: str, index: int, seed: int, world_seed: int) -> Probe:
             continue
         if category == "agreement" and any(lex.plurals.get(word) == word for word in w.words):
             continue  # "The sheep near the box [MASK] ...": both numbers would be right
-        return Probe(detokenize(w.words), category, frozenset(answers), frozenset(distractors) - answers, name)
+        text = detokenize(w.words)
+        if category in UNSEEN_CATEGORIES and occurs_in(text, frozenset(answers), seen):
+            continue  # a training sentence: the probe would test recall, not generalisation
+        if text in taken:
+            continue  # a probe already made: counted twice, it would narrow the interval falsely
+        taken.add(text)
+        return Probe(text, category, frozenset(answers), frozenset(distractors) - answers, name)
     raise RuntimeError(f"could not build a valid {category} probe in {_MAX_TRIES} tries")  # pragma: no cover
 
 
 def make_probes(
-    n_per_category: int, *, seed: int = 0, world_seed: int = 0, categories: tuple[str, ...] = PROBE_CATEGORIES
+    n_per_category: int,
+    *,
+    seed: int = 0,
+    world_seed: int = 0,
+    categories: tuple[str, ...] = PROBE_CATEGORIES,
+    unseen_in: int = DEFAULT_N_PARAGRAPHS,
 ) -> list[Probe]:
     """Make probe sentences with gold answers, ``n_per_category`` of each category.
 
@@ -84,6 +131,8 @@ def make_probes(
         seed: probe seed; probes use streams that training paragraphs never use.
         world_seed: the world whose facts the ``facts`` probes ask about (default: the book's).
         categories: which categories, in this order (default: all of :data:`PROBE_CATEGORIES`).
+        unseen_in: the size of the training corpus (corpus seed 0, same world) whose sentences
+            the probes of :data:`UNSEEN_CATEGORIES` never repeat; 0 checks nothing.
 
     Returns:
         The probes, grouped by category in the order of ``categories``.
@@ -95,7 +144,13 @@ def make_probes(
     check_whole(n_per_category, "n_per_category", 0)
     check_whole(seed, "seed", 0, hint="; pass e.g. seed=0")
     check_whole(world_seed, "world_seed", 0, hint="; pass e.g. world_seed=0")
+    check_whole(unseen_in, "unseen_in", 0)
     for category in categories:
         if category not in PROBE_CATEGORIES:
             raise ValueError(f"unknown probe category {category!r}; choose from {PROBE_CATEGORIES}")
-    return [_one_probe(c, i, seed, world_seed) for c in categories for i in range(n_per_category)]
+    seen = corpus_sentences(unseen_in, 0, world_seed) if unseen_in else frozenset()
+    probes = []
+    for category in categories:
+        taken: set[str] = set()
+        probes += [_one_probe(category, i, seed, world_seed, seen, taken) for i in range(n_per_category)]
+    return probes

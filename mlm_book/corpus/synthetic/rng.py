@@ -9,12 +9,12 @@ It uses SplitMix64 (Steele, Lea and Flood, 2014), written with plain integer ari
 
 A number below ``n`` is ``(z * n) >> 64`` (Lemire's multiply-shift), which only needs exact
 integer products, so Python computes it identically everywhere. Independent streams (one
-per paragraph, one for probes) are derived from a seed and a label with SHA-256.
+per paragraph, one for probes) are derived from a seed and a label with SHA-256
+(``utils.seeding.derive_seed``).
 """
 
 from __future__ import annotations
 
-import hashlib
 from bisect import bisect_right
 from collections.abc import Sequence
 from typing import TypeVar
@@ -23,20 +23,6 @@ T = TypeVar("T")
 
 _MASK64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
-
-
-def derive_seed(seed: int, *labels: object) -> int:
-    """Derive a 64-bit seed for an independent stream from a seed and labels.
-
-    Args:
-        seed: the user's seed (any integer).
-        *labels: names or numbers of the stream, e.g. ``("paragraph", 17)``.
-
-    Returns:
-        A seed in ``[0, 2**64)`` that changes completely when any argument changes.
-    """
-    key = ":".join([str(seed), *(str(label) for label in labels)]).encode("utf-8")
-    return int.from_bytes(hashlib.sha256(key).digest()[:8], "little")
 
 
 class SplitMix64:

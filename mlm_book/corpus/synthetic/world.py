@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from mlm_book.corpus.synthetic.lexicon import build_lexicon
-from mlm_book.corpus.synthetic.rng import SplitMix64, derive_seed
+from mlm_book.corpus.synthetic.rng import SplitMix64
 from mlm_book.utils.config import check_whole
+from mlm_book.utils.seeding import derive_seed
 
 N_CHARACTERS_PER_GENDER = 60
 

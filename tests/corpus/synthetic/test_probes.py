@@ -149,3 +149,22 @@ def test_bad_seed_and_category():
         make_probes(1, seed=-2)
     with pytest.raises(ValueError, match=r"unknown probe category 'syntax'; choose from \('agreement'"):
         make_probes(1, categories=("syntax",))
+
+
+def test_no_generalisation_probe_repeats_a_sentence_of_the_default_corpus():
+    from mlm_book.corpus.synthetic.probes import UNSEEN_CATEGORIES, corpus_sentences, occurs_in
+
+    seen = corpus_sentences(20_000)
+    probes = make_probes(500, seed=0)
+    leaked = [p.text for p in probes if p.category in UNSEEN_CATEGORIES and occurs_in(p.text, p.answers, seen)]
+    assert not leaked, f"{len(leaked)} probes occur in the training text, e.g. {leaked[:3]}"
+    # facts probes restate the corpus by design; the check itself can fail:
+    assert all(occurs_in(p.text, p.answers, seen) for p in probes if p.category == "facts")
+
+
+def test_probes_are_distinct_and_a_longer_list_extends_a_shorter_one():
+    long, short = make_probes(500, seed=0), make_probes(50, seed=0)
+    for category in ("agreement", "selection", "reference", "facts"):
+        texts = [p.text for p in long if p.category == category]
+        assert len(set(texts)) == len(texts) == 500
+        assert [p for p in short if p.category == category] == [p for p in long if p.category == category][:50]
