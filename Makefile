@@ -16,7 +16,7 @@ export TRANSFORMERS_OFFLINE ?= 1
 export PYTHONHASHSEED ?= 0
 NBVAL := --nbval --nbval-sanitize-with nbval_sanitize.cfg
 
-.PHONY: book test lint browser unit notebooks execute clean-book env
+.PHONY: book test lint browser unit notebooks execute sweeps clean-book env
 
 env: $(STAMP)
 
@@ -64,6 +64,12 @@ unit: $(STAMP)
 
 notebooks: $(STAMP)
 	$(PY) -m pytest $(NBVAL) -q book
+
+# Re-make the sweep tables the chapters read (book/data/sweeps/*.json): hours on a 2-core CPU.
+# One sweep: make sweeps SWEEP=plateau. The chapters re-run one row of each live and check it.
+SWEEP ?=
+sweeps: $(STAMP)
+	$(PY) scripts/sweeps.py $(SWEEP)
 
 # Re-execute notebooks in place and store their outputs: make execute NB=book/02_masking.ipynb
 NB ?= $(wildcard book/[0-9]*.ipynb)

@@ -1,0 +1,305 @@
+"""Run a grid of conditions x seeds and keep every evaluation in one tidy table.
+
+An experiment compares *arms* (a name, a model config and a training config) trained with the
+same seeds: seed ``s`` of every arm shares its data order, masks and evaluation batches, so the
+difference between two arms at seed ``s`` is a *paired* difference, free of the seed-to-seed
+spread that both arms share. ``run_sweep`` trains the grid interleaved (every arm of seed 0, then
+every arm of seed 1, ...), so that a change in the machine's load touches every arm alike, and
+returns a ``SweepTable``: one row per run and evaluation, with the context-free (unigram) loss of
+that run's validation batches beside its loss. The table answers the questions the chapters ask:
+``final`` (the mean of the last few evaluations, steadier than one endpoint), ``plateau_exit``
+(the first evaluation at least ``margin`` nats under the unigram loss) and ``paired`` (the mean
+paired difference with its 95% ``t`` interval). Tables are saved as JSON with what produced them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import math
+import multiprocessing
+import os
+import platform
+import statistics
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from tokenizers import Tokenizer
+
+import mlm_book
+from mlm_book.evaluation.baselines import context_free_model, unigram_log_probs
+from mlm_book.evaluation.metrics import evaluate_masked
+from mlm_book.evaluation.probes import ProbeLike, probe_accuracy, score_probes
+from mlm_book.model.config import ModelConfig
+from mlm_book.training.config import TrainConfig
+from mlm_book.training.data import prepare_data
+from mlm_book.training.loop import train
+from mlm_book.utils.atomic import read_json, write_json_atomically
+from mlm_book.utils.stats import MeanInterval, mean_interval
+
+if TYPE_CHECKING:
+    import datasets
+
+FORMAT = "mlm-book-sweep"
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One condition of an experiment.
+
+    Attributes:
+        name: a short label, unique within the experiment (e.g. ``"bias=log_unigram"``).
+        model: the model config.
+        train: the training config; its ``seed`` is replaced by each seed of the sweep.
+    """
+
+    name: str
+    model: ModelConfig
+    train: TrainConfig
+
+
+@dataclass
+class SweepTable:
+    """Every evaluation of every run of a sweep.
+
+    Attributes:
+        rows: one dict per run and evaluation: ``arm``, ``seed``, ``step``, ``tokens``,
+            ``seconds`` (training time by then, machine-dependent), ``loss``, ``accuracy``,
+            ``unigram_loss`` (the context-free loss on the same batches), and for each probe
+            category ``probe:<category>`` (accuracy) with ``n:<category>`` (probes scored).
+        arms: each arm's configs as dicts, ``{name: {"model": ..., "train": ...}}``.
+        baseline_probes: the unigram baseline's probe accuracy per category (if probes were scored).
+        meta: what produced the table: command, package and torch versions, machine, threads, date.
+    """
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    arms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    baseline_probes: dict[str, float] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def arm_names(self) -> list[str]:
+        """The arms, in the order they were given."""
+        return list(self.arms)
+
+    @property
+    def seeds(self) -> list[int]:
+        """The seeds, in the order they ran."""
+        return list(dict.fromkeys(row["seed"] for row in self.rows))
+
+    def configs(self, arm: str) -> tuple[ModelConfig, TrainConfig]:
+        """The model and training configs of an arm (to re-run a row of the table)."""
+        stored = self.arms[arm]
+        return ModelConfig.from_dict(stored["model"]), TrainConfig.from_dict(stored["train"])
+
+    def run(self, arm: str, seed: int) -> list[dict[str, Any]]:
+        """The rows of one run, by step."""
+        rows = sorted((r for r in self.rows if r["arm"] == arm and r["seed"] == seed), key=lambda r: r["step"])
+        if not rows:
+            raise ValueError(f"the table has no run of arm {arm!r} with seed {seed}; arms: {self.arm_names}")
+        return rows
+
+    def final(self, arm: str, seed: int, metric: str = "loss", last: int = 3) -> float:
+        """The mean of ``metric`` over the last ``last`` evaluations of a run (one endpoint is noisy)."""
+        values = [row[metric] for row in self.run(arm, seed)[-last:]]
+        return statistics.fmean(values)
+
+    def plateau_exit(self, arm: str, seed: int, margin: float = 0.5) -> float:
+        """The first step whose validation loss is at least ``margin`` nats below the unigram loss.
+
+        Returns:
+            The step, or ``nan`` if the run never got there.
+        """
+        for row in self.run(arm, seed):
+            if row["loss"] <= row["unigram_loss"] - margin:
+                return float(row["step"])
+        return math.nan
+
+    def paired(self, base: str, arm: str, metric: str = "loss", *, last: int = 3) -> MeanInterval:
+        """``arm`` minus ``base`` per seed (``final`` values), with the 95% ``t`` interval of the mean."""
+        return mean_interval([self.final(arm, s, metric, last) - self.final(base, s, metric, last) for s in self.seeds])
+
+    def paired_exit(self, base: str, arm: str, *, margin: float = 0.5) -> MeanInterval:
+        """``arm`` minus ``base`` per seed of the plateau-exit step (seeds where either never exits drop out)."""
+        return mean_interval(
+            [self.plateau_exit(arm, s, margin) - self.plateau_exit(base, s, margin) for s in self.seeds]
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "meta": self.meta,
+            "arms": self.arms,
+            "baseline_probes": self.baseline_probes,
+            "rows": self.rows,
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the table as JSON, atomically."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomically(path, self.to_dict())
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> SweepTable:
+        """Read a table written by ``save``."""
+        body = read_json(Path(path))
+        if not isinstance(body, dict) or body.get("format") != FORMAT or body.get("version") != VERSION:
+            raise ValueError(f"{path} is not a sweep table of version {VERSION} written by mlm_book")
+        return cls(body["rows"], body["arms"], body.get("baseline_probes", {}), body.get("meta", {}))
+
+
+def machine_description(threads: int) -> dict[str, Any]:
+    """What a sweep's numbers depend on: package, torch, Python, processor, cores and threads."""
+    return {
+        "mlm_book": mlm_book.__version__,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()} {platform.processor() or platform.system()}",
+        "cpus": os.cpu_count(),
+        "threads": threads,
+        "date": datetime.date.today().isoformat(),
+    }
+
+
+def run_rows(
+    arm: Arm,
+    seed: int,
+    *,
+    dataset: datasets.DatasetDict,
+    tokenizer: Tokenizer,
+    probes: Sequence[ProbeLike] = (),
+) -> list[dict[str, Any]]:
+    """Train one arm with one seed and return its rows (see ``SweepTable.rows``).
+
+    Args:
+        arm: the condition.
+        seed: the seed (replaces ``arm.train.seed``).
+        dataset: the corpus splits.
+        tokenizer: the tokenizer.
+        probes: probes scored at every evaluation.
+
+    Returns:
+        One row per evaluation of the run.
+    """
+    config = dataclasses.replace(arm.train, seed=seed)
+    data = prepare_data(dataset, tokenizer, config)
+    baseline = context_free_model(arm.model, unigram_log_probs(data.train, tokenizer.get_vocab_size()))
+    unigram_loss = evaluate_masked(baseline, data.eval_batches).loss
+    result = train(config, arm.model, dataset=dataset, tokenizer=tokenizer, probes=probes)
+    counts: dict[str, int] = {}
+    for probe in probes:
+        counts[probe.category] = counts.get(probe.category, 0) + 1
+    clock = _training_clock(result.history)
+    rows = []
+    for record in result.history.eval:
+        tokens, seconds = clock.get(record.step, (math.nan, math.nan))
+        row = {
+            "arm": arm.name,
+            "seed": seed,
+            "step": record.step,
+            "tokens": tokens,
+            "seconds": seconds,
+            "loss": record.loss,
+            "accuracy": record.accuracy,
+            "unigram_loss": unigram_loss,
+        }
+        for category, value in record.probes.items():
+            row[f"probe:{category}"], row[f"n:{category}"] = value, counts[category]
+        rows.append(row)
+    return rows
+
+
+def _training_clock(history: Any) -> dict[int, tuple[int, float]]:
+    """Tokens and training seconds at each training record's step (evaluation excluded)."""
+    clock, seconds, before = {}, 0.0, 0
+    for record in history.train:
+        new = record.tokens_seen - before
+        seconds += new / record.tokens_per_second if record.tokens_per_second > 0 else 0.0
+        before = record.tokens_seen
+        clock[record.step] = (record.tokens_seen, seconds)
+    return clock
+
+
+def run_sweep(
+    arms: Sequence[Arm],
+    seeds: Sequence[int],
+    *,
+    dataset: datasets.DatasetDict,
+    tokenizer: Tokenizer,
+    probes: Sequence[ProbeLike] = (),
+    command: str = "",
+    workers: int = 1,
+    on_run: Callable[[str, int, list[dict[str, Any]]], None] | None = None,
+) -> SweepTable:
+    """Train every arm with every seed, interleaved, and collect the table.
+
+    Runs go seed by seed, every arm within a seed, so a change in the machine's load hits every
+    arm alike. Each run uses torch's current thread count, or one thread in each of ``workers``
+    processes (runs are deterministic at a fixed thread count, so a row re-run later with the same
+    count reproduces its numbers).
+
+    Args:
+        arms: the conditions (unique names).
+        seeds: the seeds, at least 3 for a paired comparison worth reporting.
+        dataset: the corpus splits.
+        tokenizer: the tokenizer (its vocabulary must fit every arm's model).
+        probes: probes scored at every evaluation (and once for the unigram baseline).
+        command: how the sweep was started, recorded in ``meta``.
+        workers: processes training at once, one thread each (1: in this process).
+        on_run: called after each run with (arm name, seed, its rows), e.g. to print progress.
+
+    Returns:
+        The table.
+    """
+    names = [arm.name for arm in arms]
+    if len(set(names)) != len(names) or not names:
+        raise ValueError(f"a sweep needs at least one arm and unique arm names, got {names}")
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"a sweep needs distinct seeds, got {list(seeds)}")
+    threads = torch.get_num_threads() if workers == 1 else 1
+    table = SweepTable(
+        arms={arm.name: {"model": arm.model.to_dict(), "train": arm.train.to_dict()} for arm in arms},
+        meta={"command": command, "workers": workers, **machine_description(threads)},
+    )
+    if probes:
+        baseline_model = arms[0].model
+        data = prepare_data(dataset, tokenizer, arms[0].train)
+        baseline = context_free_model(baseline_model, unigram_log_probs(data.train, tokenizer.get_vocab_size()))
+        table.baseline_probes = probe_accuracy(score_probes(baseline, tokenizer, probes))
+    jobs = [(arm, seed) for seed in seeds for arm in arms]
+    if workers == 1:
+        results = (run_rows(arm, seed, dataset=dataset, tokenizer=tokenizer, probes=probes) for arm, seed in jobs)
+        for (arm, seed), rows in zip(jobs, results):
+            table.rows += rows
+            if on_run is not None:
+                on_run(arm.name, seed, rows)
+        return table
+    context = multiprocessing.get_context("spawn")  # a clean interpreter: no inherited threads or state
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread) as pool:
+        futures = [
+            pool.submit(run_rows, arm, seed, dataset=dataset, tokenizer=tokenizer, probes=list(probes))
+            for arm, seed in jobs
+        ]
+        for (arm, seed), future in zip(jobs, futures):  # collected in the interleaved order
+            rows = future.result()
+            table.rows += rows
+            if on_run is not None:
+                on_run(arm.name, seed, rows)
+    return table
+
+
+def _one_thread() -> None:
+    """Worker initialiser: one torch thread per process, quiet libraries."""
+    torch.set_num_threads(1)
+    import datasets
+
+    datasets.disable_progress_bars()

@@ -1,0 +1,128 @@
+"""The book's sweeps: the experiments too long to run inside a chapter, each writing one table.
+
+    .venv/bin/python scripts/sweeps.py plateau            # one sweep (tables in book/data/sweeps/)
+    .venv/bin/python scripts/sweeps.py --list             # what there is
+    make sweeps                                           # all of them, in order
+
+Each sweep is a list of arms (a name, a model config, a training config) trained with the same
+seeds by ``mlm_book.experiments.sweep.run_sweep``, one thread per run (``--workers`` runs at once),
+so that a chapter can re-run any row with ``torch.set_num_threads(1)`` and get the same numbers.
+The table records the command, the package version and the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parents[1] / "book" / "data" / "sweeps"
+
+
+def _base():  # type: ignore[no-untyped-def]
+    """BERT's choices on the tiny model: 600 steps of 32 x 32 tokens (every value spelled out, so that
+    a later change of the presets does not change this experiment)."""
+    from mlm_book.model.config import ModelConfig
+    from mlm_book.training.config import TrainConfig
+
+    model = ModelConfig(
+        vocab_size=8192, d_model=256, n_heads=4, n_layers=4, d_ff=1024, max_len=128, dropout=0.1, norm="post",
+        position_init="sinusoidal",
+    )  # fmt: skip
+    train = TrainConfig(
+        steps=600, batch_size=32, seq_len=32, lr=1e-3, warmup_ratio=0.25, decay="linear", weight_decay=0.01,
+        betas=(0.9, 0.98), eps=1e-6, grad_clip=1.0, eval_every=50, eval_sequences=128, probes_per_category=0,
+        log_every=10, decoder_bias="zero",
+    )  # fmt: skip
+    return model, train
+
+
+def plateau():  # type: ignore[no-untyped-def]
+    """One knob at a time from BERT's choices: what gets the tiny model off the unigram plateau."""
+    from mlm_book.experiments.sweep import Arm
+    from mlm_book.training.curriculum import Curriculum, MaskRateSchedule
+
+    model, train = _base()
+    r = dataclasses.replace
+
+    def rate(p: float):  # type: ignore[no-untyped-def]
+        return r(train, curriculum=Curriculum(mask_rate=MaskRateSchedule.fixed(p)))  # evaluation stays at 15%
+
+    return [
+        Arm("BERT choices", model, train),
+        Arm("bias log-unigram", model, r(train, decoder_bias="log_unigram")),
+        Arm("lr 2e-3", model, r(train, lr=2e-3)),
+        Arm("warmup 6%", model, r(train, warmup_ratio=0.06)),
+        Arm("pre-LN", r(model, norm="pre"), train),
+        Arm("dropout 0", r(model, dropout=0.0), train),
+        Arm("mask 40%", model, rate(0.4)),
+    ]
+
+
+SWEEPS: dict[str, tuple[Callable[[], list], tuple[int, ...], int]] = {
+    # name: (arms, seeds, probes per category)
+    "plateau": (plateau, (0, 1, 2), 0),
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", help="sweeps to run (default: all)")
+    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="runs at once")
+    parser.add_argument("--list", action="store_true", help="list the sweeps and exit")
+    args = parser.parse_args()
+    if args.list:
+        for name, (arms, seeds, probes) in SWEEPS.items():
+            print(f"{name}: {len(arms())} arms x {len(seeds)} seeds, {probes} probes per category")
+        return 0
+    unknown = [n for n in args.names if n not in SWEEPS]
+    if unknown:
+        print(f"sweeps.py: unknown sweep(s) {unknown}; choose from {sorted(SWEEPS)}", file=sys.stderr)
+        return 2
+    import datasets
+    import torch
+
+    from mlm_book.corpus import load_corpus, make_probes
+    from mlm_book.experiments.sweep import run_sweep
+    from mlm_book.tokenization.tokenizer import builtin_tokenizer
+
+    datasets.disable_progress_bars()
+    torch.set_num_threads(1)
+    corpus = load_corpus("builtin")
+    tokenizer = builtin_tokenizer(8192)
+    for name in args.names or list(SWEEPS):
+        make_arms, seeds, n_probes = SWEEPS[name]
+        arms = make_arms()
+        probes = make_probes(n_probes, seed=0) if n_probes else ()
+        start = time.perf_counter()
+        print(f"{name}: {len(arms)} arms x {len(seeds)} seeds on {args.workers} worker(s)", flush=True)
+
+        def report(arm: str, seed: int, rows: list, start: float = start) -> None:
+            last = rows[-1]
+            print(
+                f"  {arm:>20} seed {seed}: loss {last['loss']:.3f} (unigram {last['unigram_loss']:.3f}) "
+                f"[{(time.perf_counter() - start) / 60:.1f} min]",
+                flush=True,
+            )
+
+        table = run_sweep(
+            arms,
+            seeds,
+            dataset=corpus,
+            tokenizer=tokenizer,
+            probes=probes,
+            workers=args.workers,
+            command=f"python scripts/sweeps.py {name} --workers {args.workers}",
+            on_run=report,
+        )
+        table.meta["minutes"] = round((time.perf_counter() - start) / 60, 1)
+        print(f"wrote {table.save(OUT / f'{name}.json')} in {table.meta['minutes']} min", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

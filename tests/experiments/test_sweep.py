@@ -1,0 +1,96 @@
+"""The sweep helper: an interleaved grid of arms x seeds, a tidy table, paired differences."""
+
+import dataclasses
+import math
+
+import datasets
+import pytest
+import torch
+
+from mlm_book.corpus import generate_paragraphs, make_probes
+from mlm_book.experiments.sweep import Arm, SweepTable, run_rows, run_sweep
+from mlm_book.model.config import ModelConfig
+from mlm_book.tokenization.tokenizer import train_tokenizer
+from mlm_book.training.config import TrainConfig
+
+MODEL = ModelConfig(vocab_size=301, d_model=32, n_heads=2, n_layers=1, d_ff=37, max_len=32, dropout=0.0)
+TRAIN = TrainConfig(
+    steps=6, batch_size=8, seq_len=32, eval_every=2, eval_sequences=8, log_every=1, probes_per_category=0
+)
+
+
+@pytest.fixture(scope="module")
+def setting():
+    torch.set_num_threads(1)
+    datasets.disable_progress_bars()
+    paragraphs = generate_paragraphs(120, seed=1)
+    corpus = datasets.DatasetDict(
+        {
+            "train": datasets.Dataset.from_dict({"text": paragraphs[:100]}),
+            "validation": datasets.Dataset.from_dict({"text": paragraphs[100:]}),
+        }
+    )
+    return corpus, train_tokenizer(paragraphs, 300)
+
+
+@pytest.fixture(scope="module")
+def table(setting):
+    corpus, tokenizer = setting
+    arms = [
+        Arm("zero", MODEL, TRAIN),
+        Arm("log-unigram", MODEL, dataclasses.replace(TRAIN, decoder_bias="log_unigram")),
+    ]
+    probes = make_probes(3, seed=0, categories=("agreement", "facts"), unseen_in=0)
+    return run_sweep(arms, [0, 1, 2], dataset=corpus, tokenizer=tokenizer, probes=probes, command="pytest")
+
+
+def test_the_table_has_a_row_per_run_and_evaluation_in_interleaved_order(table):
+    assert table.arm_names == ["zero", "log-unigram"] and table.seeds == [0, 1, 2]
+    assert len(table.rows) == 2 * 3 * 3  # arms x seeds x evaluations (steps 2, 4, 6)
+    order = list(dict.fromkeys((row["seed"], row["arm"]) for row in table.rows))
+    assert order == [(s, a) for s in (0, 1, 2) for a in ("zero", "log-unigram")]
+    row = table.rows[0]
+    assert {"loss", "unigram_loss", "tokens", "seconds", "probe:agreement", "n:agreement"} <= set(row)
+    assert row["n:agreement"] == 3 and set(table.baseline_probes) == {"agreement", "facts"}
+    assert table.meta["command"] == "pytest" and table.meta["threads"] == 1
+
+
+def test_summaries_average_the_last_evaluations_and_pair_the_seeds(table):
+    run = table.run("zero", 1)
+    assert [r["step"] for r in run] == [2, 4, 6]
+    assert table.final("zero", 1, last=2) == pytest.approx((run[1]["loss"] + run[2]["loss"]) / 2)
+    paired = table.paired("zero", "log-unigram")
+    per_seed = [table.final("log-unigram", s) - table.final("zero", s) for s in (0, 1, 2)]
+    assert paired.values == pytest.approx(per_seed) and paired.n == 3
+    assert paired.low < paired.mean < paired.high
+    # six steps never reach 0.5 nats under the unigram; a margin of -100 is reached at once
+    assert math.isnan(table.plateau_exit("zero", 0)) and table.plateau_exit("zero", 0, margin=-100) == 2.0
+    with pytest.raises(ValueError, match="no run of arm 'nope' with seed 0"):
+        table.run("nope", 0)
+
+
+def test_the_table_round_trips_and_a_row_re_runs_to_the_same_numbers(table, setting, tmp_path):
+    loaded = SweepTable.load(table.save(tmp_path / "sweep.json"))
+    assert loaded.rows == table.rows and loaded.arms == table.arms and loaded.meta == table.meta
+    model, train = loaded.configs("log-unigram")
+    corpus, tokenizer = setting
+    again = run_rows(Arm("log-unigram", model, train), 2, dataset=corpus, tokenizer=tokenizer)
+    for fresh, stored in zip(again, loaded.run("log-unigram", 2)):
+        assert fresh["loss"] == stored["loss"] and fresh["unigram_loss"] == stored["unigram_loss"]
+
+
+def test_bad_grids_are_refused(setting):
+    corpus, tokenizer = setting
+    with pytest.raises(ValueError, match="unique arm names"):
+        run_sweep([Arm("a", MODEL, TRAIN)] * 2, [0], dataset=corpus, tokenizer=tokenizer)
+    with pytest.raises(ValueError, match="distinct seeds"):
+        run_sweep([Arm("a", MODEL, TRAIN)], [0, 0], dataset=corpus, tokenizer=tokenizer)
+
+
+def test_two_worker_processes_give_the_same_rows(setting):
+    corpus, tokenizer = setting
+    arms = [Arm("a", MODEL, dataclasses.replace(TRAIN, steps=2)), Arm("b", MODEL, dataclasses.replace(TRAIN, steps=4))]
+    alone = run_sweep(arms, [0, 1], dataset=corpus, tokenizer=tokenizer)
+    parallel = run_sweep(arms, [0, 1], dataset=corpus, tokenizer=tokenizer, workers=2)
+    strip = [{k: v for k, v in row.items() if k != "seconds"} for row in alone.rows]
+    assert [{k: v for k, v in row.items() if k != "seconds"} for row in parallel.rows] == strip
