@@ -7,7 +7,8 @@
 Each sweep is a list of arms (a name, a model config, a training config) trained with the same
 seeds by ``mlm_book.experiments.sweep.run_sweep``, one thread per run (``--workers`` runs at once),
 so that a chapter can re-run any row with ``torch.set_num_threads(1)`` and get the same numbers.
-The table records the command, the package version and the machine.
+The table records the command, the package version and the machine. Finished runs are kept in
+``book/data/sweeps/NAME.runs.jsonl`` as they end, so an interrupted sweep continues where it stopped.
 """
 
 from __future__ import annotations
@@ -118,6 +119,7 @@ def main() -> int:
             workers=args.workers,
             command=f"python scripts/sweeps.py {name} --workers {args.workers}",
             on_run=report,
+            cache=OUT / f"{name}.runs.jsonl",  # finished runs: an interrupted sweep continues
         )
         table.meta["minutes"] = round((time.perf_counter() - start) / 60, 1)
         print(f"wrote {table.save(OUT / f'{name}.json')} in {table.meta['minutes']} min", flush=True)

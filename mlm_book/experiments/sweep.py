@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
+import json
 import math
 import multiprocessing
 import os
@@ -239,6 +241,7 @@ def run_sweep(
     command: str = "",
     workers: int = 1,
     on_run: Callable[[str, int, list[dict[str, Any]]], None] | None = None,
+    cache: str | os.PathLike[str] | None = None,
 ) -> SweepTable:
     """Train every arm with every seed, interleaved, and collect the table.
 
@@ -256,6 +259,9 @@ def run_sweep(
         command: how the sweep was started, recorded in ``meta``.
         workers: processes training at once, one thread each (1: in this process).
         on_run: called after each run with (arm name, seed, its rows), e.g. to print progress.
+        cache: a JSON-lines file that keeps every finished run (appended as soon as it ends); runs
+            already in it, with the same configs, seed, probes and tokenizer, are not trained again,
+            so an interrupted sweep continues where it stopped.
 
     Returns:
         The table.
@@ -276,25 +282,71 @@ def run_sweep(
         baseline = context_free_model(baseline_model, unigram_log_probs(data.train, tokenizer.get_vocab_size()))
         table.baseline_probes = probe_accuracy(score_probes(baseline, tokenizer, probes))
     jobs = [(arm, seed) for seed in seeds for arm in arms]
-    if workers == 1:
-        results = (run_rows(arm, seed, dataset=dataset, tokenizer=tokenizer, probes=probes) for arm, seed in jobs)
-        for (arm, seed), rows in zip(jobs, results):
-            table.rows += rows
-            if on_run is not None:
-                on_run(arm.name, seed, rows)
+    store = _RunCache(Path(cache), tokenizer, probes) if cache is not None else None
+    done = {(arm.name, seed): store.get(arm, seed) for arm, seed in jobs} if store is not None else {}
+    todo = [(arm, seed) for arm, seed in jobs if done.get((arm.name, seed)) is None]
+
+    def finish(arm: Arm, seed: int, rows: list[dict[str, Any]]) -> None:
+        if store is not None and done.get((arm.name, seed)) is None:
+            store.put(arm, seed, rows)
+        table.rows += rows
+        if on_run is not None:
+            on_run(arm.name, seed, rows)
+
+    if workers == 1 or len(todo) <= 1:
+        for arm, seed in jobs:
+            rows = done.get((arm.name, seed))
+            if rows is None:
+                rows = run_rows(arm, seed, dataset=dataset, tokenizer=tokenizer, probes=probes)
+            finish(arm, seed, rows)
         return table
     context = multiprocessing.get_context("spawn")  # a clean interpreter: no inherited threads or state
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread) as pool:
-        futures = [
-            pool.submit(run_rows, arm, seed, dataset=dataset, tokenizer=tokenizer, probes=list(probes))
-            for arm, seed in jobs
-        ]
-        for (arm, seed), future in zip(jobs, futures):  # collected in the interleaved order
-            rows = future.result()
-            table.rows += rows
-            if on_run is not None:
-                on_run(arm.name, seed, rows)
+        futures = {
+            (arm.name, seed): pool.submit(
+                run_rows, arm, seed, dataset=dataset, tokenizer=tokenizer, probes=list(probes)
+            )
+            for arm, seed in todo
+        }
+        for arm, seed in jobs:  # collected in the interleaved order
+            rows = done.get((arm.name, seed))
+            finish(arm, seed, rows if rows is not None else futures[arm.name, seed].result())
     return table
+
+
+class _RunCache:
+    """Finished runs of a sweep, one JSON line each, keyed by everything that decides their rows."""
+
+    def __init__(self, path: Path, tokenizer: Tokenizer, probes: Sequence[ProbeLike]) -> None:
+        self.path = path
+        self.context = {
+            "vocab": hashlib.sha256(tokenizer.to_str().encode()).hexdigest(),
+            "probes": hashlib.sha256("\n".join(p.text for p in probes).encode()).hexdigest(),
+            "version": mlm_book.__version__,
+        }
+        self.runs: dict[str, list[dict[str, Any]]] = {}
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    entry = json.loads(line)
+                    self.runs[entry["key"]] = entry["rows"]
+                except (ValueError, KeyError, TypeError):
+                    continue  # a line cut short by a kill: that run is trained again
+
+    def key(self, arm: Arm, seed: int) -> str:
+        body = {"model": arm.model.to_dict(), "train": arm.train.to_dict(), "seed": seed, **self.context}
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+    def get(self, arm: Arm, seed: int) -> list[dict[str, Any]] | None:
+        rows = self.runs.get(self.key(arm, seed))
+        return [{**row, "arm": arm.name} for row in rows] if rows is not None else None
+
+    def put(self, arm: Arm, seed: int, rows: list[dict[str, Any]]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as file:
+            file.write(json.dumps({"key": self.key(arm, seed), "rows": rows}) + "\n")
+            file.flush()
+            os.fsync(file.fileno())
 
 
 def _one_thread() -> None:

@@ -94,3 +94,29 @@ def test_two_worker_processes_give_the_same_rows(setting):
     parallel = run_sweep(arms, [0, 1], dataset=corpus, tokenizer=tokenizer, workers=2)
     strip = [{k: v for k, v in row.items() if k != "seconds"} for row in alone.rows]
     assert [{k: v for k, v in row.items() if k != "seconds"} for row in parallel.rows] == strip
+
+
+def test_a_cache_keeps_finished_runs_so_an_interrupted_sweep_continues(setting, tmp_path, monkeypatch):
+    import mlm_book.experiments.sweep as sweep
+
+    corpus, tokenizer = setting
+    arms = [Arm("a", MODEL, TRAIN), Arm("b", MODEL, dataclasses.replace(TRAIN, lr=3e-3))]
+    cache = tmp_path / "runs.jsonl"
+    first = run_sweep(arms, [0, 1, 2], dataset=corpus, tokenizer=tokenizer, cache=cache)
+    assert len(cache.read_text().splitlines()) == 6
+    with cache.open("a") as file:
+        file.write('{"key": "cut short by a ki')  # a kill in the middle of a line
+
+    trained = []
+    real = sweep.run_rows
+
+    def counting(arm, seed, **kwargs):
+        trained.append((arm.name, seed))
+        return real(arm, seed, **kwargs)
+
+    monkeypatch.setattr(sweep, "run_rows", counting)
+    again = run_sweep(arms, [0, 1, 2], dataset=corpus, tokenizer=tokenizer, cache=cache)
+    assert trained == [] and again.rows == first.rows  # nothing trained twice, same table
+    changed = [arms[0], Arm("b", MODEL, dataclasses.replace(TRAIN, lr=2e-3))]
+    run_sweep(changed, [0, 1, 2], dataset=corpus, tokenizer=tokenizer, cache=cache)
+    assert trained == [("b", 0), ("b", 1), ("b", 2)]  # a changed config is a new run
