@@ -88,9 +88,9 @@ def summarise(table: SweepTable, base: str, *, margin: float = 0.5, last: int = 
 def format_summary(summaries: Sequence[ArmSummary]) -> str:
     """A fixed-width table: final loss, paired difference, exit steps, paired exit difference."""
 
-    def interval(value: MeanInterval | None, digits: int) -> str:
+    def interval(value: MeanInterval | None, digits: int, base: bool) -> str:
         if value is None:
-            return "(base)"
+            return "(base)" if base else "-"
         if value.n < 2:
             return f"{value.mean:+.{digits}f} (n={value.n})"
         return f"{value.mean:+.{digits}f} [{value.low:+.{digits}f}, {value.high:+.{digits}f}]"
@@ -104,7 +104,8 @@ def format_summary(summaries: Sequence[ArmSummary]) -> str:
         exits = " ".join("never" if math.isnan(step) else f"{step:.0f}" for step in s.exits)
         lines.append(
             f"{s.arm:<{width}}  {s.unigram:7.3f}  {s.final.mean:.3f} [{s.final.low:.3f}, {s.final.high:.3f}]  "
-            f"{interval(s.difference, 3):<22}  {exits:<19}  {interval(s.exit_difference, 0)}"
+            f"{interval(s.difference, 3, s.difference is None):<22}  {exits:<19}  "
+            f"{interval(s.exit_difference, 0, s.difference is None)}"
         )
     return "\n".join(lines)
 

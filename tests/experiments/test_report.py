@@ -59,7 +59,7 @@ def test_the_printed_table_has_a_line_per_arm_with_its_numbers(table):
     lines = text.splitlines()
     assert len(lines) == 4 and lines[0].startswith("arm")
     assert "(base)" in lines[1] and "300 300 300" in lines[1]
-    assert "never never never" in lines[3]
+    assert "never never never" in lines[3] and lines[3].endswith("  -")  # no exit to pair
     assert "-200 [-200, -200]" in lines[2]
 
 
