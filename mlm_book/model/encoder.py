@@ -39,8 +39,10 @@ class Embeddings(nn.Module):
         super().__init__()
         self.token = nn.Embedding(config.vocab_size, config.d_model, padding_idx=PAD_ID)
         self.position = nn.Embedding(config.max_len, config.d_model) if config.positions == "learned" else None
-        fixed = config.init_std * sinusoidal_positions(config.max_len, config.d_model)  # (max_len, D)
-        self.register_buffer("fixed_position", fixed if config.positions == "sinusoidal" else None, persistent=False)
+        fixed = None
+        if config.positions == "sinusoidal":  # (max_len, D), at the scale of the token vectors at the start
+            fixed = config.init_std * sinusoidal_positions(config.max_len, config.d_model)
+        self.register_buffer("fixed_position", fixed, persistent=False)  # recomputed, never saved
         self.segment = nn.Embedding(config.n_segments, config.d_model) if config.n_segments else None
         # Pre-LN encoders normalise at the start of every layer; only some normalise here too.
         has_norm = config.normalises_embeddings
