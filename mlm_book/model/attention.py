@@ -12,7 +12,8 @@ tokens as in GPT, exists to contrast the two. ``MultiHeadSelfAttention`` runs ``
 attentions side by side on slices of width ``d_model / n_heads``, using PyTorch's fused
 ``scaled_dot_product_attention`` unless the weights are asked for, or unless it trains with
 dropout on the CPU, where the written-out version with the book's cheaper dropout mask is faster
-(PyTorch's CPU kernels do not fuse dropout either).
+(PyTorch's CPU kernels do not fuse dropout either). With rotary positions, the projection
+rotates queries and keys before attention sees them (``mlm_book.model.positions``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mlm_book.model.dropout import dropout
+from mlm_book.model.positions import RotaryQKV
 
 
 @dataclass
@@ -85,9 +87,23 @@ class MultiHeadSelfAttention(nn.Module):
         n_heads: number of heads; must divide ``d_model``.
         dropout: dropout rate on the attention weights (only in training mode).
         causal: attend only to earlier positions (for contrast; a masked LM is bidirectional).
+        bias: give the projections biases (BERT) or not (ModernBERT).
+        rotary_len: if given, rotate queries and keys by their position (RoPE) for sequences up
+            to this length; the projection is then a ``RotaryQKV`` with the same weights.
+        rotary_theta: the base of the rotary frequencies.
     """
 
-    def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0, *, causal: bool = False) -> None:
+    def __init__(
+        self,
+        d_model: int,
+        n_heads: int,
+        dropout: float = 0.0,
+        *,
+        causal: bool = False,
+        bias: bool = True,
+        rotary_len: int | None = None,
+        rotary_theta: float = 10000.0,
+    ) -> None:
         super().__init__()
         if d_model % n_heads:
             raise ValueError(f"d_model={d_model} is not divisible by n_heads={n_heads}; choose a divisor")
@@ -95,8 +111,11 @@ class MultiHeadSelfAttention(nn.Module):
         self.d_head = d_model // n_heads
         self.dropout = dropout
         self.causal = causal
-        self.qkv = nn.Linear(d_model, 3 * d_model)  # [W_Q; W_K; W_V] stacked: one matmul
-        self.out = nn.Linear(d_model, d_model)
+        if rotary_len is None:
+            self.qkv = nn.Linear(d_model, 3 * d_model, bias=bias)  # [W_Q; W_K; W_V] stacked: one matmul
+        else:  # the same matmul, then queries and keys turned by their position
+            self.qkv = RotaryQKV(d_model, n_heads, rotary_len, rotary_theta, bias=bias)
+        self.out = nn.Linear(d_model, d_model, bias=bias)
 
     def forward(
         self,

@@ -1,10 +1,13 @@
-"""The shape of a BERT-style masked language model, as one frozen, JSON-serialisable record.
+"""The shape of a masked language model, as one frozen, JSON-serialisable record.
 
 A ``ModelConfig`` fixes every size the model needs: the vocabulary, the width ``d_model`` of
 the token vectors, the number of attention heads and encoder layers, the width ``d_ff`` of the
-feed-forward layers, the longest sequence ``max_len`` and the dropout rate. Named presets give
-sensible starting points (``ModelConfig.tiny()`` trains on a laptop CPU, ``ModelConfig.bert_base()``
-has the shape of Google's BERT-base); vary one with ``dataclasses.replace``.
+feed-forward layers, the longest sequence ``max_len`` and the dropout rate, and the options of
+the encoder block: how positions enter, where LayerNorm goes, which feed-forward network, and
+whether layers have biases. Named presets give sensible starting points (``ModelConfig.tiny()``
+trains on a laptop CPU, ``ModelConfig.bert_base()`` has the shape of Google's BERT-base,
+``ModelConfig.modern()`` is the tiny sizes with ModernBERT's block); vary one with
+``dataclasses.replace``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from mlm_book.utils.config import FrozenConfig, check_whole
 
 NormPlacement = Literal["post", "pre"]
 PositionInit = Literal["normal", "sinusoidal"]
+Positions = Literal["learned", "sinusoidal", "rope", "none"]
+FeedForwardKind = Literal["gelu", "geglu"]
 
 
 TINY_VOCAB_SIZE = 3609
@@ -42,10 +47,26 @@ class ModelConfig(FrozenConfig):
         position_init: how the learned position embeddings start: ``"normal"`` (random, as in
             BERT) or ``"sinusoidal"`` (the fixed sinusoids of the original Transformer, scaled by
             ``init_std``, which give every offset between two positions the same signature from
-            the first step; they are still trained).
+            the first step; they are still trained). Used only with ``positions="learned"``.
+        positions: how the model knows where a token is: ``"learned"`` (a trained table added to
+            the token vectors, as in BERT), ``"sinusoidal"`` (the same table fixed to the
+            sinusoids of the original Transformer, scaled by ``init_std``, never trained),
+            ``"rope"`` (rotary: queries and keys rotated by an angle proportional to their
+            position, as in ModernBERT) or ``"none"`` (the encoder is then permutation
+            equivariant: it cannot tell word order).
+        rope_theta: the base of the rotary frequencies ``rope_theta ** (-2 i / d_head)``.
+        feed_forward: ``"gelu"`` (``W_2 GELU(W_1 x)``, as in BERT) or ``"geglu"`` (the gated
+            ``W_2 (GELU(W_1 x) * W_3 x)`` of ModernBERT). GeGLU has three ``d_model x d_ff``
+            matrices instead of two, so ``d_ff = 2/3`` of the GELU width matches the parameters.
+        bias: biases in every linear layer and LayerNorm (as in BERT); ``False`` drops them all
+            except the output bias of the decoder (as in ModernBERT).
+        embedding_norm: LayerNorm on the embeddings before the first layer. ``None`` means what
+            the norm placement implies: yes for post-LN (BERT), no for pre-LN. ``True`` with
+            pre-LN is ModernBERT's choice; its first layer then skips its own attention norm,
+            which would normalise an already normalised vector.
     """
 
-    PRESETS: ClassVar[tuple[str, ...]] = ("tiny", "bert-base")
+    PRESETS: ClassVar[tuple[str, ...]] = ("tiny", "bert-base", "modern")
 
     vocab_size: int = 8192
     d_model: int = 256
@@ -59,6 +80,11 @@ class ModelConfig(FrozenConfig):
     layer_norm_eps: float = 1e-12
     init_std: float = 0.02
     position_init: PositionInit = "normal"
+    positions: Positions = "learned"
+    rope_theta: float = 10000.0
+    feed_forward: FeedForwardKind = "gelu"
+    bias: bool = True
+    embedding_norm: bool | None = None
 
     def validate(self) -> None:
         """Check sizes and ranges."""
@@ -77,11 +103,23 @@ class ModelConfig(FrozenConfig):
                 f"ModelConfig.layer_norm_eps and init_std must be positive, got "
                 f"{self.layer_norm_eps!r} and {self.init_std!r}"
             )
+        if not self.rope_theta > 1.0:
+            raise ValueError(f"ModelConfig.rope_theta must be > 1, got {self.rope_theta!r}; ModernBERT uses 10000")
+        if self.positions == "rope" and self.d_head % 2:
+            raise ValueError(
+                f"positions='rope' rotates pairs of coordinates, but the head width d_model / n_heads = "
+                f"{self.d_head} is odd; choose d_model and n_heads with an even quotient"
+            )
 
     @property
     def d_head(self) -> int:
         """Width of one attention head, ``d_model // n_heads``."""
         return self.d_model // self.n_heads
+
+    @property
+    def normalises_embeddings(self) -> bool:
+        """Whether a LayerNorm follows the embeddings (``embedding_norm``, or post-LN if unset)."""
+        return self.norm == "post" if self.embedding_norm is None else self.embedding_norm
 
     @classmethod
     def tiny(cls) -> ModelConfig:
@@ -102,3 +140,26 @@ class ModelConfig(FrozenConfig):
     def bert_base(cls, vocab_size: int = 30522) -> ModelConfig:
         """The shape of BERT-base (110 M parameters with its 30,522-token vocabulary)."""
         return cls(vocab_size=vocab_size, d_model=768, n_heads=12, n_layers=12, d_ff=3072, max_len=512, n_segments=2)
+
+    @classmethod
+    def modern(cls) -> ModelConfig:
+        """The tiny sizes with ModernBERT's block (Warner et al. 2024, section 2.1.1).
+
+        Pre-LN with a LayerNorm on the embeddings, rotary positions, a GeGLU feed-forward
+        network, no biases, LayerNorm epsilon 1e-5 and no segment embeddings: the structure of
+        ``transformers.ModernBertForMaskedLM`` with global attention in every layer (ModernBERT
+        itself alternates with local layers, which pay off only on long sequences). ``d_ff`` is
+        683, about 2/3 of the tiny preset's 1024, so the feed-forward networks have the same
+        number of parameters; the rotary base is 10,000, ModernBERT's for its 128-token local
+        layers (its global layers use 160,000 for 8,192-token contexts). Dropout stays at the
+        tiny preset's 0.1, so the two presets differ in the block alone.
+        """
+        return cls(
+            d_ff=683,
+            norm="pre",
+            embedding_norm=True,
+            positions="rope",
+            feed_forward="geglu",
+            bias=False,
+            layer_norm_eps=1e-5,
+        )

@@ -1,14 +1,15 @@
-r"""The pieces of a BERT-style encoder: embeddings and the transformer encoder layer.
+r"""The pieces of a transformer encoder: embeddings and the encoder layer.
 
-A token enters as the sum of three learned vectors: what it is (token embedding), where it
-is (position embedding) and, optionally, which segment it belongs to. Each encoder layer then
-lets every token look at every other (self-attention) and transforms each token on its own
-(a two-layer GELU feed-forward network), each step wrapped in a residual connection with
-LayerNorm. BERT normalises *after* the sum (post-LN),
+A token enters as the sum of what it is (token embedding), where it is (a learned or
+sinusoidal position vector; none with rotary positions, which act inside attention) and,
+optionally, which segment it belongs to. Each encoder layer then lets every token look at every
+other (self-attention) and transforms each token on its own (a feed-forward network, GELU or
+gated GeGLU), each step wrapped in a residual connection with LayerNorm. BERT normalises
+*after* the sum (post-LN),
 
 $$x \leftarrow \mathrm{LN}\big(x + \mathrm{Sublayer}(x)\big),$$
 
-while many later models normalise *before* the sub-layer (pre-LN),
+while later models normalise *before* the sub-layer (pre-LN),
 $x \leftarrow x + \mathrm{Sublayer}(\mathrm{LN}(x))$, which trains more stably when deep.
 """
 
@@ -21,46 +22,31 @@ from torch import nn
 from mlm_book.model.attention import AttentionOutput, MultiHeadSelfAttention
 from mlm_book.model.config import ModelConfig
 from mlm_book.model.dropout import Dropout
+from mlm_book.model.positions import sinusoidal_positions
 from mlm_book.utils.special_tokens import PAD_ID
 
 
-def sinusoidal_positions(length: int, width: int) -> torch.Tensor:
-    r"""The Transformer's position signals: $\sin(p\,\omega_i)$ and $\cos(p\,\omega_i)$ side by side.
-
-    Column pair $i$ turns at the frequency $\omega_i = 10000^{-2i/\text{width}}$, so the vector of
-    position $p + k$ is a fixed rotation of that of $p$, the same for every $p$: a layer can find
-    "the token $k$ to the left" with one linear map.
-
-    Args:
-        length: number of positions.
-        width: vector width.
-
-    Returns:
-        ``(length, width)`` float tensor with values in [-1, 1]: sines in even columns, cosines in odd.
-    """
-    position = torch.arange(length, dtype=torch.float64)[:, None]  # (T, 1)
-    frequency = 10000.0 ** (-torch.arange(0, width, 2, dtype=torch.float64) / width)  # (ceil(D/2),)
-    angle = position * frequency  # (T, ceil(D/2))
-    table = torch.empty(length, width, dtype=torch.float64)
-    table[:, 0::2] = angle.sin()
-    table[:, 1::2] = angle.cos()[:, : width // 2]
-    return table.float()
-
-
 class Embeddings(nn.Module):
-    """Token + learned position (+ segment) embeddings, then LayerNorm (post-LN only) and dropout.
+    """Token + position (+ segment) embeddings, then LayerNorm (if the config has one) and dropout.
 
     Args:
-        config: the model's sizes; ``n_segments == 0`` leaves out the segment embedding.
+        config: the model's sizes; ``positions`` decides the position term (a learned table
+            ``position``, a fixed sinusoidal buffer, or nothing for ``"rope"`` and ``"none"``);
+            ``n_segments == 0`` leaves out the segment embedding.
     """
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.token = nn.Embedding(config.vocab_size, config.d_model, padding_idx=PAD_ID)
-        self.position = nn.Embedding(config.max_len, config.d_model)
+        self.position = nn.Embedding(config.max_len, config.d_model) if config.positions == "learned" else None
+        fixed = None
+        if config.positions == "sinusoidal":  # (max_len, D), at the scale of the token vectors at the start
+            fixed = config.init_std * sinusoidal_positions(config.max_len, config.d_model)
+        self.register_buffer("fixed_position", fixed, persistent=False)  # recomputed, never saved
         self.segment = nn.Embedding(config.n_segments, config.d_model) if config.n_segments else None
-        # A pre-LN encoder normalises at the start of every layer, so it skips this one.
-        self.norm = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps) if config.norm == "post" else None
+        # Pre-LN encoders normalise at the start of every layer; only some normalise here too.
+        has_norm = config.normalises_embeddings
+        self.norm = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps, bias=config.bias) if has_norm else None
         self.dropout = Dropout(config.dropout)
 
     def forward(self, input_ids: torch.Tensor, segment_ids: torch.Tensor | None = None) -> torch.Tensor:
@@ -78,44 +64,76 @@ class Embeddings(nn.Module):
             x = x + (self.segment.weight[0] if segment_ids is None else self.segment(segment_ids))
         elif segment_ids is not None:
             raise ValueError("segment_ids were given but the model has n_segments=0; drop them or set n_segments")
-        x = x + self.position.weight[: input_ids.size(1)]  # (T, D) broadcasts over the batch
+        length = input_ids.size(1)
+        if self.position is not None:
+            x = x + self.position.weight[:length]  # (T, D) broadcasts over the batch
+        elif self.fixed_position is not None:
+            x = x + self.fixed_position[:length]
         if self.norm is not None:
             x = self.norm(x)
         return self.dropout(x)
 
 
 class FeedForward(nn.Module):
-    """The position-wise feed-forward network ``W_2 GELU(W_1 x + b_1) + b_2`` (exact, erf GELU).
+    r"""The position-wise feed-forward network, plain or gated (exact, erf GELU).
+
+    Plain (BERT): $W_2\,\mathrm{GELU}(W_1 x + b_1) + b_2$. Gated (GeGLU, Shazeer 2020):
+    $W_2\,\big(\mathrm{GELU}(W_1 x) \odot W_3 x\big)$, with $W_1$ and $W_3$ stacked in one
+    ``up`` projection of width ``2 * d_ff`` (GELU on the first half, as in ModernBERT).
 
     Args:
         d_model: width in and out.
-        d_ff: width of the hidden layer.
+        d_ff: width of the hidden layer (of each half, when gated).
+        gated: use GeGLU instead of GELU.
+        bias: give both projections biases.
     """
 
-    def __init__(self, d_model: int, d_ff: int) -> None:
+    def __init__(self, d_model: int, d_ff: int, *, gated: bool = False, bias: bool = True) -> None:
         super().__init__()
-        self.up = nn.Linear(d_model, d_ff)
-        self.down = nn.Linear(d_ff, d_model)
+        self.gated = gated
+        self.up = nn.Linear(d_model, 2 * d_ff if gated else d_ff, bias=bias)
+        self.down = nn.Linear(d_ff, d_model, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Transform each position on its own: ``(..., d_model) -> (..., d_model)``."""
+        if self.gated:
+            value, gate = self.up(x).chunk(2, dim=-1)  # (..., d_ff) each
+            return self.down(F.gelu(value) * gate)
         return self.down(F.gelu(self.up(x)))  # (..., d_ff) inside
+
+
+def layer_norm(config: ModelConfig) -> nn.LayerNorm:
+    """A LayerNorm over ``d_model`` with the config's epsilon, with a bias unless ``config.bias`` is False."""
+    return nn.LayerNorm(config.d_model, eps=config.layer_norm_eps, bias=config.bias)
 
 
 class EncoderLayer(nn.Module):
     """One transformer encoder layer: self-attention, then feed-forward, each with residual + LN.
 
     Args:
-        config: the model's sizes, dropout and norm placement (``"post"`` or ``"pre"``).
+        config: the model's sizes, dropout, norm placement (``"post"`` or ``"pre"``), positions
+            (rotary ones act in the attention), feed-forward kind and biases.
+        input_normalised: the input is already LayerNormed (the first layer after ModernBERT's
+            embedding norm): a pre-LN layer then skips its attention norm (an ``nn.Identity``).
     """
 
-    def __init__(self, config: ModelConfig) -> None:
+    def __init__(self, config: ModelConfig, *, input_normalised: bool = False) -> None:
         super().__init__()
         self.pre_norm = config.norm == "pre"
-        self.attention = MultiHeadSelfAttention(config.d_model, config.n_heads, config.dropout)
-        self.attention_norm = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps)
-        self.feed_forward = FeedForward(config.d_model, config.d_ff)
-        self.feed_forward_norm = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps)
+        self.attention = MultiHeadSelfAttention(
+            config.d_model,
+            config.n_heads,
+            config.dropout,
+            bias=config.bias,
+            rotary_len=config.max_len if config.positions == "rope" else None,
+            rotary_theta=config.rope_theta,
+        )
+        skip = self.pre_norm and input_normalised
+        self.attention_norm = nn.Identity() if skip else layer_norm(config)
+        self.feed_forward = FeedForward(
+            config.d_model, config.d_ff, gated=config.feed_forward == "geglu", bias=config.bias
+        )
+        self.feed_forward_norm = layer_norm(config)
         self.dropout = Dropout(config.dropout)
 
     def forward(

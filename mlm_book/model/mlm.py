@@ -21,8 +21,9 @@ from torch import nn
 
 from mlm_book.masking.corruption import masked_positions_of
 from mlm_book.model.config import ModelConfig
-from mlm_book.model.encoder import Embeddings, EncoderLayer, sinusoidal_positions
+from mlm_book.model.encoder import Embeddings, EncoderLayer, layer_norm
 from mlm_book.model.head import MLMHead
+from mlm_book.model.positions import sinusoidal_positions
 from mlm_book.utils.special_tokens import IGNORE_INDEX
 
 TIED_WEIGHTS: dict[str, str] = {"head.decoder.weight": "embeddings.token.weight"}
@@ -75,18 +76,26 @@ class MLMModel(nn.Module):
         super().__init__()
         self.config = config
         self.embeddings = Embeddings(config)
-        self.layers = nn.ModuleList(EncoderLayer(config) for _ in range(config.n_layers))
+        # After a normalised embedding (ModernBERT), a pre-LN first layer skips its attention norm.
+        normalised = self.embeddings.norm is not None
+        self.layers = nn.ModuleList(
+            EncoderLayer(config, input_normalised=i == 0 and normalised) for i in range(config.n_layers)
+        )
         # Pre-LN leaves the last residual sum unnormalised; BERT's post-LN needs nothing here.
-        self.final_norm = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps) if config.norm == "pre" else None
+        self.final_norm = layer_norm(config) if config.norm == "pre" else None
         self.head = MLMHead(config, self.embeddings.token)
+        if not config.bias:  # the head's transform loses its biases; the decoder keeps its output bias
+            for module in (self.head.dense, self.head.norm):
+                module.register_parameter("bias", None)
         self.reset_parameters(generator)
 
     @torch.no_grad()
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Initialise like BERT: weights ~ N(0, init_std²), biases 0, LayerNorm 1 and 0, [PAD] row 0.
 
-        With ``config.position_init == "sinusoidal"`` the position embeddings are then set to
-        ``init_std`` times ``sinusoidal_positions`` (the other weights are the same either way).
+        With ``config.position_init == "sinusoidal"`` the learned position embeddings (if any)
+        are then set to ``init_std`` times ``sinusoidal_positions`` (the other weights are the
+        same either way).
 
         Args:
             generator: random source; ``None`` uses torch's global generator.
@@ -100,7 +109,7 @@ class MLMModel(nn.Module):
                 nn.init.ones_(module.weight)
             if isinstance(module, (nn.Linear, nn.LayerNorm)) and module.bias is not None:
                 nn.init.zeros_(module.bias)
-        if self.config.position_init == "sinusoidal":
+        if self.config.position_init == "sinusoidal" and self.embeddings.position is not None:
             position = self.embeddings.position.weight  # (max_len, D)
             position.copy_(self.config.init_std * sinusoidal_positions(*position.shape))
 
@@ -264,15 +273,17 @@ def count_parameters(model: nn.Module, *, trainable_only: bool = False) -> int:
 def flops_per_token(config: ModelConfig, seq_len: int | None = None, predicted_fraction: float = 1.0) -> int:
     r"""Forward-pass FLOPs per token (a multiply-add counts 2), from the matmuls alone.
 
-    Per layer, the projections cost $2(4 d^2 + 2 d\,d_{ff})$ (Q, K, V, output; two
-    feed-forward matmuls) and attention $2 \cdot 2\,T d$ (scores $QK^\top$ and the weighted sum
-    of values). The head costs $2(d^2 + d V)$ at each predicted position:
+    Per layer, the projections cost $2(4 d^2 + m\,d\,d_{ff})$ (Q, K, V, output; $m = 2$
+    feed-forward matmuls, or $m = 3$ for GeGLU) and attention $2 \cdot 2\,T d$ (scores
+    $QK^\top$ and the weighted sum of values). The head costs $2(d^2 + d V)$ at each predicted
+    position:
 
-    $$F = n_\text{layers}\big(8d^2 + 4 d\,d_{ff} + 4Td\big) + f\,(2d^2 + 2dV)$$
+    $$F = n_\text{layers}\big(8d^2 + 2m\,d\,d_{ff} + 4Td\big) + f\,(2d^2 + 2dV)$$
 
     with $f$ the fraction of positions the head runs on (1 for the dense head, the masking
     rate, e.g. 0.15, for sparse prediction). Embedding look-ups, LayerNorm, softmax and biases
-    are lower-order terms left out. A training step (forward + backward) costs about $3F$.
+    are lower-order terms left out, and so are the rotations of rotary positions. A training
+    step (forward + backward) costs about $3F$.
 
     Args:
         config: the model's sizes.
@@ -288,6 +299,7 @@ def flops_per_token(config: ModelConfig, seq_len: int | None = None, predicted_f
     if not 0.0 <= predicted_fraction <= 1.0:
         raise ValueError(f"predicted_fraction={predicted_fraction} must be in [0, 1]")
     d, d_ff, vocab = config.d_model, config.d_ff, config.vocab_size
-    per_layer = 8 * d * d + 4 * d * d_ff + 4 * length * d
+    matrices = 3 if config.feed_forward == "geglu" else 2
+    per_layer = 8 * d * d + 2 * matrices * d * d_ff + 4 * length * d
     head = 2 * d * d + 2 * d * vocab
     return round(config.n_layers * per_layer + predicted_fraction * head)

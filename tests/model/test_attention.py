@@ -162,3 +162,18 @@ def test_cpu_training_drops_the_weights_with_the_books_mask(output_attentions):
 def test_heads_must_divide_the_width():
     with pytest.raises(ValueError, match="d_model=30 is not divisible by n_heads=4"):
         MultiHeadSelfAttention(d_model=30, n_heads=4)
+
+
+@pytest.mark.parametrize("lengths", [None, [9, 5, 2]])
+def test_rotary_attention_paths_agree_and_use_the_rotated_projection(lengths):
+    torch.manual_seed(0)
+    attention = MultiHeadSelfAttention(24, 3, rotary_len=16, rotary_theta=100.0, bias=False).eval()
+    assert attention.qkv.bias is None and attention.out.bias is None
+    x = torch.randn(3, 9, 24)
+    mask = None if lengths is None else padding_mask(lengths, 9)
+    fused = attention(x, mask)
+    explicit = attention(x, mask, output_attentions=True)
+    torch.testing.assert_close(fused.output, explicit.output, atol=1e-5, rtol=0)
+    plain = MultiHeadSelfAttention(24, 3, bias=False).eval()
+    plain.load_state_dict(attention.state_dict())  # the same weights without rotation differ
+    assert not torch.allclose(plain(x, mask).output, fused.output, atol=1e-3)

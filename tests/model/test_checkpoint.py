@@ -25,7 +25,16 @@ def sample_ids():
 
 @pytest.mark.parametrize(
     "config",
-    [CONFIG, dataclasses.replace(CONFIG, norm="pre"), dataclasses.replace(CONFIG, n_segments=2, dropout=0.0)],
+    [
+        CONFIG,
+        dataclasses.replace(CONFIG, norm="pre"),
+        dataclasses.replace(CONFIG, n_segments=2, dropout=0.0),
+        dataclasses.replace(
+            ModelConfig.modern(), vocab_size=99, d_model=32, n_heads=4, n_layers=2, d_ff=37, max_len=29
+        ),
+        dataclasses.replace(CONFIG, positions="sinusoidal"),
+    ],
+    ids=["bert", "pre-ln", "segments", "modern", "sinusoidal"],
 )
 def test_round_trip_keeps_config_weights_and_logits(tiny_tokenizer, tmp_path, config):
     model = make_model(config)

@@ -1,5 +1,8 @@
 """The training forward pass compiles into one graph: no host sync, no graph break."""
 
+import dataclasses
+
+import pytest
 import torch
 
 from mlm_book.masking.corruption import masked_positions_of
@@ -7,6 +10,10 @@ from mlm_book.model.config import ModelConfig
 from mlm_book.model.mlm import MLMModel
 
 CONFIG = ModelConfig(vocab_size=99, d_model=32, n_heads=2, n_layers=2, d_ff=37, max_len=29, dropout=0.0)
+MODERN = dataclasses.replace(
+    CONFIG, norm="pre", embedding_norm=True, positions="rope", feed_forward="geglu", bias=False, layer_norm_eps=1e-5
+)
+BLOCKS = pytest.mark.parametrize("config", [CONFIG, MODERN], ids=["bert", "modern"])
 
 
 def _batch() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -19,8 +26,9 @@ def _batch() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     return ids, mask, labels, masked_positions_of(labels)
 
 
-def test_training_forward_and_loss_compile_fullgraph_and_match_eager() -> None:
-    model = MLMModel(CONFIG, generator=torch.Generator().manual_seed(1)).train()
+@BLOCKS
+def test_training_forward_and_loss_compile_fullgraph_and_match_eager(config: ModelConfig) -> None:
+    model = MLMModel(config, generator=torch.Generator().manual_seed(1)).train()
     ids, mask, labels, positions = _batch()
 
     def forward(ids, mask, labels, positions):  # type: ignore[no-untyped-def]
@@ -35,8 +43,9 @@ def test_training_forward_and_loss_compile_fullgraph_and_match_eager() -> None:
     torch.testing.assert_close(compiled_logits, eager_logits, atol=1e-5, rtol=1e-5)
 
 
-def test_training_forward_with_dropout_is_one_graph() -> None:
-    model = MLMModel(ModelConfig(**{**CONFIG.to_dict(), "dropout": 0.1})).train()
+@BLOCKS
+def test_training_forward_with_dropout_is_one_graph(config: ModelConfig) -> None:
+    model = MLMModel(dataclasses.replace(config, dropout=0.1)).train()
     ids, mask, labels, positions = _batch()
     torch._dynamo.reset()
     explained = torch._dynamo.explain(lambda *a: model(a[0], a[1], a[2], masked_positions=a[3]).loss)(

@@ -26,7 +26,40 @@ def test_bert_base_preset_has_bert_base_shape():
 def test_from_preset_applies_overrides_and_knows_every_name():
     assert ModelConfig.from_preset("tiny", vocab_size=5000) == dataclasses.replace(ModelConfig.tiny(), vocab_size=5000)
     assert ModelConfig.from_preset("bert-base") == ModelConfig.bert_base()
-    assert [ModelConfig.from_preset(name).d_model for name in ModelConfig.PRESETS] == [256, 768]
+    assert ModelConfig.from_preset("modern") == ModelConfig.modern()
+    assert [ModelConfig.from_preset(name).d_model for name in ModelConfig.PRESETS] == [256, 768, 256]
+
+
+def test_modern_preset_is_the_tiny_sizes_with_modernberts_block():
+    tiny, modern = ModelConfig.tiny(), ModelConfig.modern()
+    block = {"norm", "embedding_norm", "positions", "feed_forward", "bias", "layer_norm_eps", "d_ff", "position_init"}
+    assert set(modern.differences(tiny)) == block
+    assert (modern.norm, modern.embedding_norm, modern.positions) == ("pre", True, "rope")
+    assert (modern.feed_forward, modern.bias, modern.layer_norm_eps, modern.n_segments) == ("geglu", False, 1e-5, 0)
+    # GeGLU's three d_model x d_ff matrices hold as many weights as GELU's two of width 1024
+    assert abs(3 * modern.d_ff - 2 * tiny.d_ff) <= 1
+
+
+def test_embedding_norm_defaults_to_what_the_norm_placement_implies():
+    assert ModelConfig(norm="post").normalises_embeddings
+    assert not ModelConfig(norm="pre").normalises_embeddings
+    assert ModelConfig(norm="pre", embedding_norm=True).normalises_embeddings
+    assert not ModelConfig(norm="post", embedding_norm=False).normalises_embeddings
+
+
+def test_a_config_saved_before_the_block_options_loads_as_the_same_bert_block():
+    old = {  # a config.json written before positions, feed_forward, bias and embedding_norm existed
+        "vocab_size": 99, "d_model": 32, "n_heads": 4, "n_layers": 2, "d_ff": 37, "max_len": 29, "dropout": 0.1,
+        "norm": "pre", "n_segments": 0, "layer_norm_eps": 1e-12, "init_std": 0.02, "position_init": "sinusoidal",
+    }  # fmt: skip
+    config = ModelConfig.from_dict(old)
+    assert (config.positions, config.feed_forward, config.bias, config.embedding_norm) == (
+        "learned",
+        "gelu",
+        True,
+        None,
+    )
+    assert not config.normalises_embeddings
 
 
 def test_from_preset_rejects_unknown_names():
@@ -53,6 +86,12 @@ def test_config_is_frozen():
         ({"position_init": "zeros"}, r"ModelConfig.position_init must be one of 'normal', 'sinusoidal', got 'zeros'"),
         ({"layer_norm_eps": 0.0}, r"layer_norm_eps and init_std must be positive, got 0.0 and 0.02"),
         ({"init_std": -1.0}, r"layer_norm_eps and init_std must be positive, got 1e-12 and -1.0"),
+        ({"positions": "alibi"}, r"ModelConfig.positions must be one of 'learned', 'sinusoidal', 'rope', 'none'"),
+        ({"feed_forward": "swiglu"}, r"ModelConfig.feed_forward must be one of 'gelu', 'geglu', got 'swiglu'"),
+        ({"bias": "no"}, r"ModelConfig.bias must be true or false, got 'no'"),
+        ({"embedding_norm": 1}, r"ModelConfig.embedding_norm must be true or false, got 1"),
+        ({"rope_theta": 1.0}, r"ModelConfig.rope_theta must be > 1, got 1.0"),
+        ({"positions": "rope", "d_model": 36, "n_heads": 4}, r"head width d_model / n_heads = 9 is odd"),
     ],
 )
 def test_invalid_configs_are_rejected_with_a_message(changes, message):
@@ -61,7 +100,7 @@ def test_invalid_configs_are_rejected_with_a_message(changes, message):
 
 
 configs = st.builds(
-    lambda heads, width, layers, vocab, d_ff, max_len, dropout, norm, segments: ModelConfig(
+    lambda heads, width, layers, vocab, d_ff, max_len, dropout, norm, segments, block: ModelConfig(
         vocab_size=vocab,
         d_model=heads * width,
         n_heads=heads,
@@ -71,6 +110,7 @@ configs = st.builds(
         dropout=dropout,
         norm=norm,
         n_segments=segments,
+        **block,
     ),
     st.integers(1, 16),
     st.integers(1, 64),
@@ -81,6 +121,15 @@ configs = st.builds(
     st.floats(0.0, 0.99),
     st.sampled_from(["post", "pre"]),
     st.integers(0, 4),
+    st.fixed_dictionaries(
+        {
+            "positions": st.sampled_from(["learned", "sinusoidal", "none"]),
+            "feed_forward": st.sampled_from(["gelu", "geglu"]),
+            "bias": st.booleans(),
+            "embedding_norm": st.sampled_from([None, True, False]),
+            "rope_theta": st.floats(2.0, 1e6),
+        }
+    ),
 )
 
 

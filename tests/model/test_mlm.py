@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 
 from mlm_book.model.config import ModelConfig
-from mlm_book.model.encoder import sinusoidal_positions
 from mlm_book.model.mlm import TIED_WEIGHTS, MLMModel, check_inputs, count_parameters, flops_per_token
+from mlm_book.model.positions import sinusoidal_positions
 from mlm_book.utils.special_tokens import IGNORE_INDEX, MASK_ID, PAD_ID
 
 torch.set_num_threads(1)
@@ -251,3 +251,67 @@ def test_flops_per_token_follows_the_documented_formula():
 def test_flops_per_token_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         flops_per_token(CONFIG, **kwargs)
+
+
+def test_flops_per_token_counts_three_feed_forward_matrices_for_geglu():
+    geglu = dataclasses.replace(CONFIG, feed_forward="geglu")
+    assert flops_per_token(geglu) - flops_per_token(CONFIG) == CONFIG.n_layers * 2 * 32 * 37
+
+
+MODERN = dataclasses.replace(
+    CONFIG, norm="pre", embedding_norm=True, positions="rope", feed_forward="geglu", bias=False, layer_norm_eps=1e-5
+)
+BLOCKS = {
+    "bert": CONFIG,
+    "modern": MODERN,
+    "pre-ln": dataclasses.replace(CONFIG, norm="pre"),
+    "sinusoidal": dataclasses.replace(CONFIG, positions="sinusoidal"),
+    "odd-one-head-one-layer": dataclasses.replace(MODERN, d_model=30, n_heads=1, n_layers=1, d_ff=41),
+    "odd-bert": dataclasses.replace(CONFIG, d_model=30, n_heads=1, n_layers=1, d_ff=41),
+}
+
+
+@pytest.mark.parametrize("config", BLOCKS.values(), ids=BLOCKS.keys())
+def test_every_block_ignores_padding_and_trains(config):
+    model = make_model(config)
+    input_ids, labels = batch(batch_size=1, length=9)
+    padded = torch.cat([input_ids, torch.full((1, 6), PAD_ID)], dim=1)
+    mask = torch.cat([torch.ones(1, 9), torch.zeros(1, 6)], dim=1).long()
+    alone = model(input_ids).logits
+    assert alone.shape == (1, 9, 99)
+    torch.testing.assert_close(model(padded, mask).logits[:, :9], alone, atol=ATOL, rtol=0)
+    torch.testing.assert_close(model(padded, mask, output_attentions=True).logits[:, :9], alone, atol=ATOL, rtol=0)
+    model.train()(input_ids, labels=labels).loss.backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+
+
+def test_without_positions_the_encoder_is_permutation_equivariant():
+    permutation = torch.randperm(13, generator=torch.Generator().manual_seed(3))
+    input_ids, _ = batch()
+    for positions in ("none", "learned", "rope", "sinusoidal"):
+        model = make_model(dataclasses.replace(MODERN, positions=positions))
+        hidden = model.encode(input_ids).hidden_states  # (B, T, D)
+        shuffled = model.encode(input_ids[:, permutation]).hidden_states
+        equivariant = torch.allclose(shuffled, hidden[:, permutation], atol=ATOL)
+        assert equivariant == (positions == "none"), positions
+
+
+def test_the_modern_model_has_modernberts_parts():
+    model = make_model(MODERN)
+    assert model.embeddings.position is None and model.embeddings.norm is not None
+    assert isinstance(model.layers[0].attention_norm, torch.nn.Identity)
+    assert isinstance(model.layers[1].attention_norm, torch.nn.LayerNorm) and model.final_norm is not None
+    biases = sorted(name for name, _ in model.named_parameters() if "bias" in name)
+    assert biases == ["head.decoder.bias"]
+
+
+def test_modern_preset_has_about_the_parameters_of_tiny():
+    tiny, modern = MLMModel(ModelConfig.tiny()), MLMModel(ModelConfig.modern())
+    assert abs(count_parameters(modern) / count_parameters(tiny) - 1) < 0.01
+    assert count_parameters(modern) < count_parameters(tiny)  # no position table, no biases
+
+
+def test_a_pre_ln_model_saved_before_embedding_norm_keeps_its_parameter_names():
+    old_names = {"embeddings.token.weight", "embeddings.position.weight", "final_norm.weight", "final_norm.bias"}
+    names = set(make_model(dataclasses.replace(CONFIG, norm="pre")).state_dict())
+    assert old_names <= names and not any(name.startswith("embeddings.norm") for name in names)
