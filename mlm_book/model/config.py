@@ -155,6 +155,7 @@ class ModelConfig(FrozenConfig):
         tiny preset's 0.1, so the two presets differ in the block alone.
         """
         return cls(
+            vocab_size=TINY_VOCAB_SIZE,
             d_ff=683,
             norm="pre",
             embedding_norm=True,
