@@ -7,20 +7,21 @@ Subcommands:
     fill-mask  let a trained model fill in the ``[MASK]`` of a sentence.
     export-hf  export a trained model as a transformers ``BertForMaskedLM`` directory.
 
-User mistakes (a bad number, a missing directory, a file that would be overwritten) print one
-line to stderr and exit with status 2; no traceback. A run whose loss diverges prints one
-line and exits with status 1. Heavy libraries are imported inside the handlers, so ``--help``
-is instant.
+Every failure is one line on stderr, never a traceback (``cli.errors``): exit status 2 for a
+user error (a bad number, config, corpus or path, a run locked by another process), 1 when the
+environment fails (a full disk) or a run's loss diverges, 130 when interrupted. Warnings are one
+line too. Heavy libraries are imported inside the handlers, so ``--help`` is instant.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
+import warnings
 from collections.abc import Callable, Sequence
 
-from mlm_book.cli.args import EXIT_DIVERGED, EXIT_USAGE, Parser, UsageError
+from mlm_book.cli.args import Parser
 from mlm_book.cli.corpus import add_corpus_command
+from mlm_book.cli.errors import exit_status, warning_printer
 from mlm_book.cli.runs import add_run_commands
 from mlm_book.cli.train import add_train_command
 
@@ -37,19 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    from mlm_book.training.step import TrainingDiverged
-
     args = build_parser().parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
-    try:
-        return run(args)
-    except (UsageError, ValueError, FileNotFoundError) as error:
-        print(f"mlm-book {args.command}: error: {_one_line(error)}", file=sys.stderr)
-        return EXIT_USAGE
-    except TrainingDiverged as error:
-        print(f"mlm-book {args.command}: error: {_one_line(error)}", file=sys.stderr)
-        return EXIT_DIVERGED
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split())
+    with warnings.catch_warnings():
+        warnings.showwarning = warning_printer(args.command)
+        try:
+            return run(args)
+        except (Exception, KeyboardInterrupt) as error:
+            return exit_status(args.command, error)

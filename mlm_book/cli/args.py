@@ -11,7 +11,13 @@ import argparse
 from mlm_book.utils.config import check_whole
 
 EXIT_USAGE = 2
+"""A user error: a bad value, config, corpus or path."""
+EXIT_ENVIRONMENT = 1
+"""The environment failed (a full disk, an I/O error)."""
 EXIT_DIVERGED = 1
+"""The training's loss diverged."""
+EXIT_INTERRUPTED = 130
+"""Interrupted by Ctrl-C (128 + SIGINT)."""
 
 
 class UsageError(Exception):

@@ -29,18 +29,41 @@ def add_run_commands(sub: Any) -> None:
     export.set_defaults(run=run_export)
 
 
+def _check_model_dir(path: Path) -> None:
+    if path.is_file():
+        raise UsageError(f"{path} is a file; give the --out directory of a training run or a saved model directory")
+    if not path.is_dir():
+        raise UsageError(f"{path} does not exist; give the --out directory of a training run")
+
+
+def check_run_tokenizer(tokenizer: Any, directory: Path) -> None:
+    """Refuse a run whose ``tokenizer.json`` is missing or lacks the special tokens masking needs."""
+    from mlm_book.utils.special_tokens import SPECIAL_IDS, SPECIAL_TOKENS
+
+    if tokenizer is None:
+        raise UsageError(f"{directory} has no tokenizer.json; the run is incomplete")
+    wrong = [f"{t} (id {i})" for t, i in zip(SPECIAL_TOKENS, SPECIAL_IDS) if tokenizer.token_to_id(t) != i]
+    if wrong:
+        raise UsageError(
+            f"{directory / 'tokenizer.json'} lacks {', '.join(wrong)}; the run's tokenizer was replaced: "
+            "restore the tokenizer it was trained with"
+        )
+
+
 def run_evaluate(args: argparse.Namespace) -> int:
     """``mlm-book evaluate``: masked loss, accuracy and perplexity (and probes) of a run."""
     import datasets
 
     from mlm_book.evaluation.metrics import evaluate_masked
     from mlm_book.evaluation.probes import probe_accuracy, score_probes
-    from mlm_book.model.checkpoint import load_model
+    from mlm_book.model.checkpoint import check_finite_weights, load_model
     from mlm_book.training.data import build_eval_batches, load_inputs
     from mlm_book.training.run_dir import read_run
 
     run = read_run(args.run_dir)
     loaded = load_model(args.run_dir)
+    check_run_tokenizer(loaded.tokenizer, args.run_dir)
+    check_finite_weights(loaded.model, args.run_dir)
     datasets.disable_progress_bars()
     inputs = load_inputs(run.train_config, run.model_config, resume=True)
     batches = build_eval_batches(inputs.dataset[args.split], loaded.tokenizer, run.train_config)
@@ -61,8 +84,7 @@ def run_fill_mask(args: argparse.Namespace) -> int:
     """``mlm-book fill-mask``: the most likely tokens for each ``[MASK]``."""
     from mlm_book.evaluation.fill_mask import fill_mask_from_dir
 
-    if not args.model_dir.is_dir():
-        raise UsageError(f"{args.model_dir} does not exist; give the --out directory of a training run")
+    _check_model_dir(args.model_dir)
     predictions = fill_mask_from_dir(args.model_dir, args.text, top_k=args.top_k)
     for prediction in predictions:
         print(
@@ -76,9 +98,10 @@ def run_export(args: argparse.Namespace) -> int:
     from mlm_book.interop.bert import export_hf
     from mlm_book.training.run_dir import is_run
 
-    if not args.model_dir.is_dir():
-        raise UsageError(f"{args.model_dir} does not exist; give the --out directory of a training run")
+    _check_model_dir(args.model_dir)
     out = args.out
+    if out.is_symlink() and not out.exists():
+        raise UsageError(f"--out {out} is a symbolic link to nothing; remove the link or give another directory")
     if out.exists() and out.resolve() == args.model_dir.resolve():
         raise UsageError(f"--out {out} is the model's own directory; export into another directory")
     if out.exists() and not out.is_dir():

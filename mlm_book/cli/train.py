@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 from pathlib import Path
 from typing import Any
 
-from mlm_book.cli.args import UsageError, non_negative_int, positive_float, positive_int, whole_number
+from mlm_book.cli.args import EXIT_INTERRUPTED, UsageError, non_negative_int, positive_float, positive_int, whole_number
 
 _FLAG_FIELDS = {  # flag destination -> TrainConfig field
     "corpus": "corpus",
@@ -31,6 +32,10 @@ _FLAG_FIELDS = {  # flag destination -> TrainConfig field
     "compile": "compile",
     "packing": "packing",
 }
+
+
+_MIN_EPS = 1e-30
+"""AdamW's smallest usable epsilon: well inside float32's normal range (1.2e-38)."""
 
 
 def add_train_command(sub: Any) -> None:
@@ -69,6 +74,8 @@ def _train_config(args: argparse.Namespace, saved: Any) -> Any:
     from mlm_book.utils.atomic import read_json
 
     base = saved if saved is not None else TrainConfig.from_preset(args.preset or "tiny")
+    if args.config is not None and args.config.is_dir():
+        raise UsageError(f"--config {args.config} is a directory; give a JSON file of TrainConfig fields")
     if args.config is not None:
         fields = read_json(args.config)
         if not isinstance(fields, dict):
@@ -78,11 +85,41 @@ def _train_config(args: argparse.Namespace, saved: Any) -> Any:
         except ValueError as error:
             raise UsageError(f"--config {args.config}: {error}") from None
     flags = {field: getattr(args, dest) for dest, field in _FLAG_FIELDS.items() if getattr(args, dest) is not None}
-    return dataclasses.replace(base, **flags)
+    config = dataclasses.replace(base, **flags)
+    _check_numbers(config)
+    return config
+
+
+def _check_numbers(config: Any) -> None:
+    """Refuse numbers the config's types allow but training cannot use (found before any work)."""
+    from mlm_book.utils.config import FrozenConfig
+
+    def floats(record: Any, prefix: str) -> list[tuple[str, float]]:
+        found = []
+        for field in dataclasses.fields(record):
+            value, name = getattr(record, field.name), f"{prefix}{field.name}"
+            if isinstance(value, FrozenConfig):
+                found += floats(value, f"{name}.")
+            elif isinstance(value, tuple):
+                found += [(f"{name}[{i}]", v) for i, v in enumerate(value) if isinstance(v, float)]
+            elif isinstance(value, float):
+                found.append((name, value))
+        return found
+
+    for name, value in floats(config, ""):
+        if not math.isfinite(value):
+            raise UsageError(f"{name} must be a finite number, got {value}; see TrainConfig for the usual values")
+    if not _MIN_EPS <= config.eps:
+        raise UsageError(
+            f"eps must be at least {_MIN_EPS:g}, got {config.eps:g}: float32 turns smaller values into 0 and "
+            "AdamW divides by zero; the usual value is 1e-8"
+        )
+    if not 0 <= config.seed < 2**63:
+        raise UsageError(f"seed must be a whole number from 0 to 2**63 - 1, got {config.seed}")
 
 
 def _configs(args: argparse.Namespace) -> tuple[Any, Any]:
-    """The run's ``TrainConfig`` and ``ModelConfig``; checks ``--out`` before any slow work."""
+    """The run's ``TrainConfig`` and ``ModelConfig``, read without writing anything."""
     from mlm_book.model.config import ModelConfig
     from mlm_book.training.run_dir import check_out_dir, is_run, read_run
 
@@ -92,25 +129,57 @@ def _configs(args: argparse.Namespace) -> tuple[Any, Any]:
         if not is_run(args.out):
             check_out_dir(args.out, _train_config(args, None), ModelConfig.tiny(), resume=True)  # explains why
         saved = read_run(args.out)
-        config, model_config = _train_config(args, saved.train_config), saved.model_config
-    else:
-        config, model_config = _train_config(args, None), ModelConfig.from_preset(args.preset or "tiny")
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:  # under torchrun, rank 0 checks inside train()
-        check_out_dir(args.out, config, model_config, resume=args.resume)
-    return config, model_config
+        return _train_config(args, saved.train_config), saved.model_config
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out} is a file; give a directory for the run")
+    if args.out.is_dir() and not is_run(args.out):  # checked before the lock file is created in it
+        from mlm_book.training.run_dir import NOT_A_CHECKPOINT, STAGING
+
+        if any(p.name not in NOT_A_CHECKPOINT | {STAGING} for p in args.out.iterdir()):
+            check_out_dir(args.out, _train_config(args, None), ModelConfig.tiny(), resume=False)  # explains why
+    return _train_config(args, None), ModelConfig.from_preset(args.preset or "tiny")
+
+
+def _is_main_process() -> bool:
+    """False on the ranks > 0 of a ``torchrun`` launch (rank 0 locks and checks the directory)."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def run_train(args: argparse.Namespace) -> int:
     """``mlm-book train``: train or resume, then print the final scores."""
+    from mlm_book.cli.preflight import check_device
+
+    config, model_config = _configs(args)
+    check_device(args.device)
+    if not _is_main_process():
+        return _train(args, config, model_config)
+    from mlm_book.training.lock import RunLock
+
+    created = not args.out.exists()
+    try:
+        with RunLock(args.out):
+            return _train(args, config, model_config)
+    finally:
+        if created:
+            _remove_if_unused(args.out)
+
+
+def _train(args: argparse.Namespace, config: Any, model_config: Any) -> int:
+    """Check the directory, load the data, check the corpus, train, report."""
     import datasets
 
+    from mlm_book.cli.preflight import check_free_space
     from mlm_book.training.data import load_inputs
     from mlm_book.training.distributed import cleanup_distributed
     from mlm_book.training.loop import train
 
-    config, model_config = _configs(args)
+    if _is_main_process():
+        _check_directory(args, config, model_config)
+        check_free_space(args.out, model_config)
     datasets.disable_progress_bars()
     inputs = load_inputs(config, model_config, resume=args.resume)
+    if _is_main_process():
+        _check_corpus(args.out, config, inputs.dataset, resume=args.resume)
     try:
         result = train(
             config,
@@ -124,8 +193,8 @@ def run_train(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
         )
     except KeyboardInterrupt:
-        print(f"interrupted; the last checkpoint is in {args.out}; continue with --resume", flush=True)
-        return 130
+        print(_interrupted_line(args.out), flush=True)
+        return EXIT_INTERRUPTED
     context = result.context
     if context.is_main:
         print(f"trained {result.step} steps ({result.tokens_seen:,} tokens) into {args.out}")
@@ -133,6 +202,78 @@ def run_train(args: argparse.Namespace) -> int:
             print(_scores_line(result.history.eval[-1]))
     cleanup_distributed(context)
     return 0
+
+
+def _check_directory(args: argparse.Namespace, config: Any, model_config: Any) -> None:
+    """Under the lock: may this run use ``--out``, and is a resumed run's position within ``--steps``?"""
+    from mlm_book.training.run_dir import check_out_dir
+    from mlm_book.training.state import STATE_JSON
+    from mlm_book.utils.atomic import read_json
+
+    if check_out_dir(args.out, config, model_config, resume=args.resume) is None:
+        return
+    from tokenizers import Tokenizer
+
+    from mlm_book.cli.runs import check_run_tokenizer
+    from mlm_book.model.checkpoint import TOKENIZER_FILE
+
+    tokenizer_file, tokenizer = args.out / TOKENIZER_FILE, None
+    if tokenizer_file.is_file():
+        try:
+            tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        except Exception as error:  # tokenizers raises a bare Exception for a bad file
+            raise UsageError(f"{tokenizer_file} is corrupt or not a tokenizers JSON file ({error})") from None
+    check_run_tokenizer(tokenizer, args.out)
+    step = read_json(args.out / STATE_JSON).get("step")
+    if isinstance(step, int) and not isinstance(step, bool) and step > config.steps:
+        raise UsageError(
+            f"--resume: {args.out} is at step {step}, beyond steps={config.steps}; "
+            f"pass --steps {step} or more to train on (a run cannot be shortened)"
+        )
+
+
+def _check_corpus(out: Path, config: Any, dataset: Any, *, resume: bool) -> None:
+    """Record the corpus's fingerprint in a new run; refuse a resumed run whose corpus changed."""
+    from mlm_book.corpus.fingerprint import corpus_fingerprint, fingerprint_change
+    from mlm_book.training.run_dir import CORPUS_FILE
+    from mlm_book.utils.atomic import read_json, write_json_atomically
+
+    current = corpus_fingerprint(config.corpus, dataset)
+    path = out / CORPUS_FILE
+    if resume and path.is_file():
+        change = fingerprint_change(read_json(path), current)
+        if change is not None:
+            raise UsageError(
+                f"--resume: the corpus {config.corpus!r} changed since the run started ({change}); "
+                "resume on the same corpus, or start a new run in another --out"
+            )
+        return
+    write_json_atomically(path, current)  # a new run, or a run from before fingerprints
+
+
+def _interrupted_line(out: Path) -> str:
+    """What Ctrl-C during training leaves: the last checkpoint, or none yet."""
+    from mlm_book.training.state import STATE_JSON
+    from mlm_book.utils.atomic import read_json
+
+    try:
+        step = read_json(out / STATE_JSON)["step"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"interrupted before the first checkpoint; nothing was saved in {out}; start again (no --resume)"
+    return f"interrupted; the last checkpoint (step {step}) is in {out}; continue with --resume"
+
+
+def _remove_if_unused(directory: Path) -> None:
+    """Remove a directory this command created if it holds nothing but a lock and a corpus fingerprint."""
+    from mlm_book.training.run_dir import NOT_A_CHECKPOINT
+
+    try:
+        if directory.is_dir() and all(p.name in NOT_A_CHECKPOINT and p.is_file() for p in directory.iterdir()):
+            for name in NOT_A_CHECKPOINT:
+                (directory / name).unlink(missing_ok=True)
+            directory.rmdir()
+    except OSError:
+        pass  # best effort: what stays is harmless (a new run ignores these files)
 
 
 def _scores_line(record: Any) -> str:

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import os
 import socket
+import warnings
 from itertools import islice
 from urllib.parse import urlparse
 
 import datasets
+from datasets.exceptions import DatasetGenerationError
 
 from mlm_book.corpus.files import resolve_files
 from mlm_book.corpus.synthetic.generate import DEFAULT_N_PARAGRAPHS, iter_paragraphs
@@ -82,8 +84,7 @@ def load_corpus(
     elif source.startswith("hub:"):
         raw = _hub(source, streaming)
     else:
-        files = resolve_files(source)
-        raw = datasets.load_dataset(files.builder, data_files=files.data_files, streaming=streaming)
+        raw = _local(source, streaming)
     raw = datasets.IterableDatasetDict(raw) if streaming else datasets.DatasetDict(raw)
     raw = type(raw)({_SPLIT_ALIASES.get(name, name): split for name, split in raw.items()})
     for name, split in raw.items():
@@ -112,6 +113,20 @@ def _check_arguments(
         )
     if not isinstance(text_column, str) or not text_column:
         raise ValueError(f"text_column must be a non-empty column name, got {text_column!r}")
+
+
+def _local(source: str, streaming: bool) -> dict:
+    """Load checked local files; a line ``datasets`` cannot parse is a ValueError naming the source."""
+    files = resolve_files(source)
+    try:
+        return dict(datasets.load_dataset(files.builder, data_files=files.data_files, streaming=streaming))
+    except (ValueError, TypeError, DatasetGenerationError) as error:
+        cause = error.__cause__ if isinstance(error, DatasetGenerationError) and error.__cause__ else error
+        why = " ".join(str(cause).split())[:300]
+        raise ValueError(
+            f"cannot read {source!r} as {files.builder} data ({type(cause).__name__}: {why}); "
+            "fix or remove the malformed line or file"
+        ) from None
 
 
 def _builtin(n_paragraphs: int, seed: int, world_seed: int, streaming: bool) -> dict:
@@ -174,6 +189,20 @@ def _only_text(split, text_column: str, source: str):
     split = split.select_columns([text_column])
     if text_column != "text":
         split = split.rename_column(text_column, "text")
+    if isinstance(split, datasets.Dataset):
+        strings = split.filter(lambda texts: [isinstance(t, str) for t in texts], batched=True, input_columns="text")
+        dropped = len(split) - len(strings)
+        if dropped:
+            example = next(t for t in split["text"] if not isinstance(t, str))
+            warnings.warn(
+                f"{source!r}: dropped {dropped} of {len(split)} rows whose {text_column!r} is not a string "
+                f"(e.g. {example!r}); give every row a string of text",
+                stacklevel=3,
+            )
+        if dropped:  # a column of mixed JSON types: keep it as plain strings
+            text_only = datasets.Features({"text": datasets.Value("string")})
+            strings = strings.map(lambda texts: {"text": texts}, batched=True, input_columns="text", features=text_only)
+        split = strings
     return split.filter(lambda row: isinstance(row["text"], str) and row["text"].strip() != "")
 
 

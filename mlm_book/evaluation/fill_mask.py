@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from tokenizers import Tokenizer
 
-from mlm_book.model.checkpoint import TOKENIZER_FILE, load_model
+from mlm_book.model.checkpoint import TOKENIZER_FILE, check_finite_weights, load_model
 from mlm_book.model.mlm import MLMModel
 from mlm_book.utils.special_tokens import CLS_TOKEN, MASK_TOKEN, PAD_TOKEN, SEP_TOKEN
 
@@ -115,10 +115,18 @@ def fill_mask_from_dir(model_dir: str | os.PathLike[str], text: str, top_k: int 
 
     Returns:
         As ``fill_mask``.
+
+    Raises:
+        ValueError: for a file instead of a directory, a tokenizer without ``[MASK]``, or
+            non-finite weights.
+        FileNotFoundError: if the directory or its tokenizer is missing.
     """
+    if Path(model_dir).is_file():
+        raise ValueError(f"{model_dir} is a file; give the directory of a training run or a saved model")
     loaded = load_model(model_dir)
     if loaded.tokenizer is None:
         raise FileNotFoundError(
             f"{Path(model_dir) / TOKENIZER_FILE} does not exist; save the model with its tokenizer to fill masks"
         )
+    check_finite_weights(loaded.model, model_dir)
     return fill_mask(loaded.model, loaded.tokenizer, text, top_k)

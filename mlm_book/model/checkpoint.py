@@ -105,6 +105,28 @@ def load_model(model_dir: str | os.PathLike[str], *, device: str | torch.device 
     return LoadedModel(model=model.eval(), tokenizer=tokenizer)
 
 
+def check_finite_weights(model: MLMModel, source: str | os.PathLike[str]) -> None:
+    """Raise ValueError if any weight of ``model`` is NaN or infinite; reads only.
+
+    A model with such a weight predicts nothing but NaN, so scoring or querying it is refused
+    with one sentence instead of printing ``nan``.
+
+    Args:
+        model: a loaded model.
+        source: where it was loaded from, for the message.
+
+    Raises:
+        ValueError: naming the first non-finite tensor and how many of its values are bad.
+    """
+    for name, tensor in model.state_dict().items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            bad = int((~torch.isfinite(tensor)).sum())
+            raise ValueError(
+                f"{source} holds non-finite weights ({bad} NaN or infinite values in {name}); the training "
+                "diverged: retrain with a lower learning rate, or use an earlier checkpoint"
+            )
+
+
 def read_config(path: str | os.PathLike[str]) -> ModelConfig:
     """Read the ``ModelConfig`` of a model directory's ``config.json``.
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Union
 
 import torch
-from tokenizers import Tokenizer
+from tokenizers import Encoding, Tokenizer
 from torch import Tensor
 
 from mlm_book.utils.special_tokens import PAD_ID
@@ -139,19 +139,23 @@ def _encode(tokenizer: TokenizerLike, texts: Sequence[str], max_length: int | No
         backend = Tokenizer.from_str(backend.to_str())
         backend.no_truncation()
         backend.no_padding()
-    result = []
-    for encoding in backend.encode_batch(list(texts)):
-        keep = len(encoding.ids) if max_length is None else min(len(encoding.ids), max_length)
-        cut = [*range(keep - 1), len(encoding.ids) - 1]  # positions kept: all but the end, then [SEP]
-        words = [-1 if word is None else word for word in encoding.word_ids]
-        result.append(
-            _Encoding(
-                ids=[encoding.ids[i] for i in cut],
-                special_tokens_mask=[encoding.special_tokens_mask[i] for i in cut],
-                word_ids=[words[i] for i in cut],
-            )
-        )
-    return result
+    return [_cut(encoding, max_length) for encoding in backend.encode_batch(list(texts))]
+
+
+def _cut(encoding: Encoding, max_length: int | None) -> _Encoding:
+    """Keep the first ``max_length - 1`` tokens and the final ``[SEP]``, in time linear in the length.
+
+    Each read of an ``Encoding`` attribute (``ids``, ``word_ids``...) builds a new Python list
+    of the whole text, so every attribute is read exactly once, then sliced.
+    """
+    ids, special, words = encoding.ids, encoding.special_tokens_mask, encoding.word_ids
+    keep = len(ids) if max_length is None else min(len(ids), max_length)
+    head = slice(0, keep - 1)  # all but the end, then the final [SEP]
+    return _Encoding(
+        ids=ids[head] + ids[-1:],
+        special_tokens_mask=special[head] + special[-1:],
+        word_ids=[-1 if word is None else word for word in words[head] + words[-1:]],
+    )
 
 
 def _backend(tokenizer: TokenizerLike) -> Tokenizer:

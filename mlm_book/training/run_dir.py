@@ -7,6 +7,10 @@ A checkpoint is first written whole into a staging folder, marked complete, then
 place file by file. If the process dies while moving, the next start finishes the move (the
 staging folder is complete); if it dies while writing, the incomplete staging folder is
 deleted. Either way the directory holds one consistent checkpoint.
+
+Only a writer recovers, and only under the run's lock (``training.lock``): reading a run
+(``read_run``, ``evaluate``, ``fill-mask``, ``export-hf``) never changes it, so a reader cannot
+disturb a training that is writing its staging folder right now.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from mlm_book.model.checkpoint import CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE,
 from mlm_book.model.config import ModelConfig
 from mlm_book.model.mlm import MLMModel
 from mlm_book.training.config import RESUMABLE_CHANGES, TrainConfig
+from mlm_book.training.lock import LOCK_FILE, check_not_locked
 from mlm_book.training.state import STATE_JSON, STATE_TENSORS
 from mlm_book.utils.atomic import read_json, write_json_atomically
 
@@ -39,6 +44,10 @@ RUN_FILES: tuple[str, ...] = (
 """Every file of a checkpoint, in the order they are moved into place."""
 STAGING = ".checkpoint-staging"
 COMPLETE = "COMPLETE"
+CORPUS_FILE = "corpus.json"
+"""The fingerprint of the corpus a run trains on, written when it starts (``corpus.fingerprint``)."""
+NOT_A_CHECKPOINT: frozenset[str] = frozenset({LOCK_FILE, CORPUS_FILE})
+"""Files a run directory may hold before its first checkpoint; a directory with only these is empty."""
 
 
 @dataclass(frozen=True)
@@ -59,10 +68,17 @@ class RunFiles:
 def recover(directory: Path) -> None:
     """Finish or discard a checkpoint that a crash interrupted.
 
+    Call it only while holding the run's lock: it moves and deletes files.
+
     Args:
         directory: a run directory (nothing happens if it has no staging folder).
+
+    Raises:
+        ValueError: if the staging folder is a symbolic link (its files would come from outside).
     """
     staging = Path(directory) / STAGING
+    if staging.is_symlink():
+        raise ValueError(f"{staging} is a symbolic link, not a staging folder of this run; remove the link")
     if not staging.is_dir():
         return
     if (staging / COMPLETE).is_file():
@@ -84,7 +100,7 @@ def is_run(directory: Path) -> bool:
 
 
 def read_run(directory: Path) -> RunFiles:
-    """Read a run directory's configs.
+    """Read a run directory's configs; never writes, moves or deletes anything.
 
     Args:
         directory: a directory written by ``save_checkpoint``.
@@ -99,7 +115,6 @@ def read_run(directory: Path) -> RunFiles:
     directory = Path(directory)
     if not directory.is_dir():
         raise FileNotFoundError(f"{directory} does not exist; give the --out directory of a training run")
-    recover(directory)
     if not is_run(directory):
         raise FileNotFoundError(f"{directory} is not a training run (no {TRAIN_CONFIG_FILE}); give the --out of a run")
     data = read_json(directory / TRAIN_CONFIG_FILE)
@@ -115,8 +130,10 @@ def check_out_dir(
 ) -> RunFiles | None:
     """Decide whether a run may write to ``directory``; never harms what is there.
 
-    A new run needs a missing or empty directory. ``resume`` needs a run whose model config
-    is equal and whose training config differs at most in ``RESUMABLE_CHANGES``.
+    A new run needs a missing or empty directory (``NOT_A_CHECKPOINT`` files aside). ``resume``
+    needs a run whose model config is equal and whose training config differs at most in
+    ``RESUMABLE_CHANGES``. A checkpoint that a crash interrupted is finished or discarded first
+    (``recover``), unless another process holds the run's lock.
 
     Args:
         directory: the ``--out`` directory.
@@ -129,13 +146,15 @@ def check_out_dir(
 
     Raises:
         ValueError: if the directory may not be used, with the reason and the fix.
+        training.lock.RunLockedError: if another process holds the run's lock.
     """
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise ValueError(f"--out {directory} is a file; give a directory for the run")
     if directory.is_dir():
+        check_not_locked(directory)
         recover(directory)
-    if not directory.is_dir() or not any(directory.iterdir()):
+    if not directory.is_dir() or all(p.name in NOT_A_CHECKPOINT for p in directory.iterdir()):
         if resume:
             raise ValueError(f"--resume: {directory} holds no run to resume; drop --resume to start a new run")
         return None
@@ -184,6 +203,8 @@ def stage_checkpoint(directory: Path, model: MLMModel, tokenizer: Tokenizer, tra
         The staging folder.
     """
     staging = Path(directory) / STAGING
+    if staging.is_symlink():
+        raise ValueError(f"{staging} is a symbolic link, not a staging folder of this run; remove the link")
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)

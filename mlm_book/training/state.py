@@ -152,6 +152,48 @@ def _check_optimizer_state(saved: dict[str, Any], optimizer: torch.optim.Optimiz
                 )
 
 
+_COUNTERS = ("step", "epoch", "batch_in_epoch", "tokens_seen")
+
+
+def _check_counters(body: dict[str, Any], source: Path) -> None:
+    """Raise ValueError unless every position counter is a whole number >= 0."""
+    for name in _COUNTERS:
+        value = body.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(
+                f"{source} holds {name}={value!r}, not a whole number >= 0; the training state is corrupt "
+                "or was edited: resume from an untouched run"
+            )
+
+
+def check_position(state: TrainState, *, steps: int, batches_per_epoch: int, source: Path | str = "the run") -> None:
+    """Check that a loaded position fits the run about to continue.
+
+    Every step consumes one batch of the epoch's order, so a consistent state has
+    ``batch_in_epoch <= batches_per_epoch`` and ``step == epoch * batches_per_epoch + batch_in_epoch``.
+
+    Args:
+        state: from ``load_train_state``.
+        steps: the run's ``TrainConfig.steps`` (the resumed run's, which may be larger).
+        batches_per_epoch: global batches per epoch of the prepared training data.
+        source: the run directory, for the message.
+
+    Raises:
+        ValueError: naming the bad value and the fix.
+    """
+    if state.step > steps:
+        raise ValueError(
+            f"{source} is at step {state.step}, beyond steps={steps}; pass --steps {state.step} or more to "
+            "train on (a run cannot be shortened)"
+        )
+    if state.batch_in_epoch > batches_per_epoch or state.step != state.epoch * batches_per_epoch + state.batch_in_epoch:
+        raise ValueError(
+            f"{source} is at step {state.step}, epoch {state.epoch}, batch {state.batch_in_epoch}, which does not fit "
+            f"{batches_per_epoch} batches per epoch; the training state was edited, or the corpus or batch size "
+            "changed: resume on the run's own data"
+        )
+
+
 def load_train_state(
     directory: Path,
     optimizer: torch.optim.Optimizer,
@@ -182,6 +224,7 @@ def load_train_state(
             f"{tensor_path} is from step {metadata.get('step')} but {json_path} from step {body['step']}; "
             "the two files come from different saves"
         )
+    _check_counters(body, json_path)
     rng = _join(body["rng"], tensors, tensor_path)
     optimizer_state = _join(body["optimizer"], tensors, tensor_path)
     _check_optimizer_state(optimizer_state, optimizer, tensor_path)
@@ -190,6 +233,12 @@ def load_train_state(
             group["betas"] = tuple(group["betas"])
     optimizer.load_state_dict(optimizer_state)
     scheduler_state = _join(body["scheduler"], tensors, tensor_path)
+    if not isinstance(scheduler_state, dict) or scheduler_state.get("last_epoch") != body["step"]:
+        raise ValueError(
+            f"{json_path} is at step {body['step']} but its scheduler has taken "
+            f"{scheduler_state.get('last_epoch') if isinstance(scheduler_state, dict) else None} steps; "
+            "the training state is corrupt or was edited: resume from an untouched run"
+        )
     if "lr_lambdas" in scheduler_state:  # the schedule itself comes from the (possibly longer) config
         scheduler_state["lr_lambdas"] = [None] * len(scheduler_state["lr_lambdas"])
     scheduler.load_state_dict(scheduler_state)

@@ -94,7 +94,9 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory, small_config: Path) ->
 
 def test_train_writes_a_complete_run(trained_run: Path) -> None:
     assert sorted(p.name for p in trained_run.iterdir()) == [
+        ".lock",
         "config.json",
+        "corpus.json",
         "history.json",
         "model.safetensors",
         "tokenizer.json",

@@ -84,7 +84,8 @@ def test_jsonl_with_named_text_column(tmp_path):
     path = tmp_path / "docs.jsonl"
     rows = [{"id": i, "body": doc} for i, doc in enumerate(DOCS)] + [{"id": 99, "body": None}]
     path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    corpus = load_corpus(str(path), text_column="body")
+    with pytest.warns(UserWarning, match=r"dropped 1 of 42 rows whose 'body' is not a string \(e.g. None\)"):
+        corpus = load_corpus(str(path), text_column="body")
     assert_partition(corpus, DOCS)
     assert corpus["train"].column_names == ["text"]
 
@@ -265,3 +266,20 @@ def test_bad_arguments(kwargs, message):
     kwargs = {"source": "builtin", "n_paragraphs": 10} | kwargs
     with pytest.raises(ValueError, match=message):
         load_corpus(**kwargs)
+
+
+def test_rows_whose_text_is_not_a_string_are_counted(tmp_path):
+    rows = [{"text": "a first document"}, {"text": 5}, {"text": None}, {"text": ["a", "list"]}, {"text": "a second"}]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"dropped 3 of 5 rows whose 'text' is not a string \(e.g. 5\)"):
+        corpus = load_corpus(str(path), validation_fraction=0.0, test_fraction=0.0)
+    assert texts(corpus["train"]) == ["a first document", "a second"]
+    assert corpus["train"].features["text"] == datasets.Value("string")
+
+
+def test_a_malformed_json_line_is_one_sentence_naming_the_file(tmp_path):
+    path = tmp_path / "broken.jsonl"
+    path.write_text('{"text": "fine"}\n{"text": "no end\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"cannot read '.*broken.jsonl' as json data \(.*\); fix or remove the"):
+        load_corpus(str(path))

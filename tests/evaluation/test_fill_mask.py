@@ -123,3 +123,15 @@ def test_bad_requests_are_rejected_with_a_message(tiny_tokenizer, text, top_k, m
 def test_a_tokenizer_without_mask_is_rejected():
     with pytest.raises(ValueError, match=r"the tokenizer has no \[MASK\] token"):
         fill_mask(make_model(), bert_tokenizer(["[UNK]", "the"]), "the [MASK]")
+
+
+def test_fill_mask_from_dir_refuses_a_file_and_nan_weights(tiny_tokenizer, tmp_path):
+    (tmp_path / "model.txt").write_text("not a model")
+    with pytest.raises(ValueError, match=r"model.txt is a file; give the directory of a training run or a saved"):
+        fill_mask_from_dir(tmp_path / "model.txt", "a [MASK] dog")
+    model = make_model()
+    with torch.no_grad():
+        model.embeddings.token.weight[3, 1] = float("nan")
+    save_model(model, tmp_path / "nan", tiny_tokenizer)
+    with pytest.raises(ValueError, match=r"holds non-finite weights \(1 NaN or infinite values in embeddings"):
+        fill_mask_from_dir(tmp_path / "nan", "a [MASK] dog")

@@ -7,7 +7,15 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from mlm_book.model.checkpoint import CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE, load_model, read_config, save_model
+from mlm_book.model.checkpoint import (
+    CONFIG_FILE,
+    TOKENIZER_FILE,
+    WEIGHTS_FILE,
+    check_finite_weights,
+    load_model,
+    read_config,
+    save_model,
+)
 from mlm_book.model.config import ModelConfig
 from mlm_book.model.mlm import MLMModel
 
@@ -148,3 +156,14 @@ def test_a_bad_tokenizer_file_is_named(tiny_tokenizer, tmp_path):
     (tmp_path / "big" / TOKENIZER_FILE).replace(tmp_path / TOKENIZER_FILE)
     with pytest.raises(ValueError, match=r"tokenizer.json has 99 tokens but .*config.json says vocab_size=50"):
         load_model(tmp_path)
+
+
+def test_check_finite_weights_names_the_bad_tensor(tmp_path):
+    model = make_model()
+    check_finite_weights(model, tmp_path)
+    with torch.no_grad():
+        model.head.decoder.bias[:2] = float("inf")
+    with pytest.raises(
+        ValueError, match=r"holds non-finite weights \(2 NaN or infinite values in head\.decoder\.bias\)"
+    ):
+        check_finite_weights(model, tmp_path)

@@ -1,6 +1,7 @@
 """Batch encoding: truncation, padding, masks and word ids, checked against transformers."""
 
 import dataclasses
+import time
 
 import pytest
 import torch
@@ -129,3 +130,31 @@ def test_errors(tokenizer: Tokenizer) -> None:
         encode_batch({}, TEXTS, max_length=8)  # type: ignore[arg-type]
     equal = encode_batch(tokenizer, ["the cat", "the dog"], max_length=4, padding=False)
     assert equal.attention_mask.eq(1).all()
+
+
+def _seconds(texts: list[str], tokenizer: Tokenizer, budget: float) -> float:
+    """How long ``encode_examples`` takes; fails at once if longer than ``budget`` seconds."""
+    start = time.perf_counter()
+    encode_examples(texts, tokenizer)
+    seconds = time.perf_counter() - start
+    assert seconds < budget, f"one call took {seconds:.1f} s (budget {budget} s): the cost is not linear"
+    return seconds
+
+
+def test_encoding_cost_is_linear_in_the_length_of_a_document(tokenizer: Tokenizer) -> None:
+    """A book on one line: each per-token list is read once, so 4x the text costs about 4x the time.
+
+    Reading ``Encoding.ids`` inside a per-token loop rebuilt the whole list at every token, which
+    made 8k words take over a second and a 50 MB line never finish. The time at 4x the length
+    must stay under 6x (linear gives about 4, quadratic 16); the fastest of several calls,
+    interleaved, keeps a busy machine's noise out of the ratio.
+    """
+    text = " ".join(generate_paragraphs(400, seed=9))
+    short, long = text[:60_000], (text * 4)[:240_000]
+    best = {short: float("inf"), long: float("inf")}
+    for _ in range(5):
+        for piece in best:
+            best[piece] = min(best[piece], _seconds([piece], tokenizer, budget=5.0))
+    assert encode_examples([long], tokenizer)["input_ids"][0] == tokenizer.encode(long).ids  # nothing lost
+    ratio = best[long] / best[short]
+    assert ratio < 6, f"4x the text took {ratio:.1f}x the time"

@@ -2,6 +2,8 @@
 
 import dataclasses
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +14,10 @@ from mlm_book.model.config import ModelConfig
 from mlm_book.model.mlm import MLMModel
 from mlm_book.tokenization.tokenizer import train_tokenizer
 from mlm_book.training.config import TrainConfig
+from mlm_book.training.lock import LOCK_FILE, RunLock, RunLockedError
 from mlm_book.training.optim import Schedule, make_optimizer, make_scheduler
 from mlm_book.training.run_dir import (
+    CORPUS_FILE,
     RUN_FILES,
     STAGING,
     check_out_dir,
@@ -123,3 +127,71 @@ def test_read_run_errors(tmp_path: Path, tokenizer: Tokenizer) -> None:
     (run / "train_config.json").write_text("[1, 2]")
     with pytest.raises(ValueError, match="train_config.json: TrainConfig fields must be a JSON object, got list"):
         read_run(run)
+
+
+def _tree(directory: Path) -> dict[str, bytes]:
+    """Every file under ``directory`` (links not followed) with its content."""
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def test_reading_a_run_never_changes_it(tmp_path: Path, tokenizer: Tokenizer) -> None:
+    """A reader must not recover a staging folder: a live training may be writing it right now."""
+    run = tmp_path / "run"
+    commit_checkpoint(_write_run(run, tokenizer, step=3))
+    _write_run(run, tokenizer, step=4)  # a trainer is half-way through writing its next checkpoint
+    before = _tree(run)
+    assert read_run(run).train_config == CONFIG
+    assert _tree(run) == before
+    (run / STAGING / "COMPLETE").write_text("{}")  # ... or half-way through moving it into place
+    before = _tree(run)
+    read_run(run)
+    assert _tree(run) == before
+
+
+def test_a_symlinked_staging_folder_is_refused_and_nothing_moves(tmp_path: Path, tokenizer: Tokenizer) -> None:
+    run = tmp_path / "run"
+    commit_checkpoint(_write_run(run, tokenizer))
+    outside = _write_run(tmp_path / "elsewhere", tokenizer, step=4)
+    (outside / "COMPLETE").write_text("{}")
+    (run / STAGING).symlink_to(outside, target_is_directory=True)
+    before, theirs = _tree(run), _tree(outside)
+    with pytest.raises(ValueError, match=r"\.checkpoint-staging is a symbolic link, not a staging folder"):
+        check_out_dir(run, CONFIG, MODEL, resume=True)
+    with pytest.raises(ValueError, match="is a symbolic link"):
+        recover(run)
+    assert _tree(run) == before and _tree(outside) == theirs
+
+
+def test_a_locked_run_is_not_recovered(tmp_path: Path, tokenizer: Tokenizer) -> None:
+    run = tmp_path / "run"
+    commit_checkpoint(_write_run(run, tokenizer, step=3))
+    _write_run(run, tokenizer, step=4)
+    before = _tree(run)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from mlm_book.training.lock import RunLock; "
+            "l = RunLock(sys.argv[1]); l.acquire(); print('held', flush=True); time.sleep(120)",
+            str(run),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(RunLockedError, match=rf"is in use by process {holder.pid} on "):
+            check_out_dir(run, CONFIG, MODEL, resume=True)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert {k: v for k, v in _tree(run).items() if k != LOCK_FILE} == before
+
+
+def test_lock_and_corpus_files_alone_leave_a_directory_empty(tmp_path: Path) -> None:
+    started = tmp_path / "started"
+    with RunLock(started):
+        (started / CORPUS_FILE).write_text("{}")
+        assert check_out_dir(started, CONFIG, MODEL, resume=False) is None
+        with pytest.raises(ValueError, match="holds no run to resume"):
+            check_out_dir(started, CONFIG, MODEL, resume=True)

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from mlm_book.training.optim import Schedule, make_optimizer, make_scheduler
-from mlm_book.training.state import TrainState, load_train_state, save_train_state
+from mlm_book.training.state import TrainState, check_position, load_train_state, save_train_state
 
 
 def _setup(width: int = 5) -> tuple[nn.Module, torch.optim.AdamW, torch.optim.lr_scheduler.LambdaLR]:
@@ -128,3 +128,43 @@ def test_missing_tensor_and_group_mismatch(tmp_path: Path) -> None:
     other_optimizer = make_optimizer(other, lr=0.1)
     with pytest.raises(ValueError, match=r"parameter groups of sizes \[2, 4\], but the model has \[2, 2\]"):
         load_train_state(tmp_path, other_optimizer, make_scheduler(other_optimizer, Schedule(9)))
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"step": 500}, r"is at step 500 but its scheduler has taken 3 steps; the training state is corrupt or was"),
+        ({"step": -1}, r"holds step=-1, not a whole number >= 0"),
+        ({"epoch": "1"}, r"holds epoch='1', not a whole number >= 0"),
+        ({"batch_in_epoch": True}, r"holds batch_in_epoch=True, not a whole number"),
+        ({"tokens_seen": 2.5}, r"holds tokens_seen=2.5, not a whole number"),
+    ],
+)
+def test_edited_positions_are_refused(tmp_path: Path, edit: dict, message: str) -> None:
+    model, optimizer, scheduler = _setup()
+    _train(model, optimizer, scheduler, 3, seed=1)
+    save_train_state(tmp_path, _state(3), optimizer, scheduler)
+    body = json.loads((tmp_path / "train_state.json").read_text())
+    (tmp_path / "train_state.json").write_text(json.dumps(body | edit))
+    if "step" in edit:  # keep the tensors' step in agreement, as a careful edit would
+        from safetensors.torch import load_file, save_file
+
+        tensors = load_file(str(tmp_path / "train_state.safetensors"))
+        save_file(tensors, str(tmp_path / "train_state.safetensors"), metadata={"step": str(edit["step"])})
+    _, optimizer2, scheduler2 = _setup()
+    with pytest.raises(ValueError, match=message):
+        load_train_state(tmp_path, optimizer2, scheduler2)
+
+
+def test_check_position(tmp_path: Path) -> None:
+    state = _state(12)  # epoch 1, batch 2: 10 batches per epoch
+    check_position(state, steps=12, batches_per_epoch=10)
+    check_position(state, steps=50, batches_per_epoch=10)
+    with pytest.raises(ValueError, match=r"run is at step 12, beyond steps=11; pass --steps 12 or more to train on"):
+        check_position(state, steps=11, batches_per_epoch=10, source="run")
+    with pytest.raises(ValueError, match=r"step 12, epoch 1, batch 2, which does not fit 7 batches per epoch"):
+        check_position(state, steps=50, batches_per_epoch=7)
+    at_end = TrainState(10, 0, 10, 1, state.order_state, state.masking_state)  # saved after an epoch's last batch
+    check_position(at_end, steps=10, batches_per_epoch=10)
+    with pytest.raises(ValueError, match="does not fit 9 batches per epoch"):
+        check_position(at_end, steps=10, batches_per_epoch=9)

@@ -1,12 +1,19 @@
 """Atomic file writes: content lands whole, temporaries vanish, failures keep the old file."""
 
+import os
 from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
-from mlm_book.utils.atomic import read_json, write_bytes_atomically, write_json_atomically, write_safetensors_atomically
+from mlm_book.utils.atomic import (
+    current_umask,
+    read_json,
+    write_bytes_atomically,
+    write_json_atomically,
+    write_safetensors_atomically,
+)
 
 
 def test_json_round_trip_sorted_and_no_temporaries(tmp_path: Path) -> None:
@@ -39,3 +46,15 @@ def test_read_json_errors_name_the_file(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{oops", encoding="utf-8")
     with pytest.raises(ValueError, match=r"bad.json is not valid JSON .*; the file is corrupt"):
         read_json(tmp_path / "bad.json")
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_files_follow_the_umask_like_open(tmp_path: Path, umask: int) -> None:
+    old = os.umask(umask)
+    try:
+        assert current_umask() == umask and os.umask(umask) == umask  # reading it changed nothing
+        write_bytes_atomically(tmp_path / "a.bin", b"x")
+        (tmp_path / "b.bin").write_bytes(b"x")  # what open() gives
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.bin").stat().st_mode & 0o777 == (tmp_path / "b.bin").stat().st_mode & 0o777 == 0o666 & ~umask
