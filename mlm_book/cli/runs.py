@@ -95,7 +95,7 @@ def run_fill_mask(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """``mlm-book export-hf``: write a ``BertForMaskedLM`` directory that transformers loads."""
-    from mlm_book.interop.bert import export_hf
+    from mlm_book.interop import export_hf  # BertForMaskedLM or ModernBertForMaskedLM, by the model's block
     from mlm_book.training.run_dir import is_run
 
     _check_model_dir(args.model_dir)

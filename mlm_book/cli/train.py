@@ -43,7 +43,9 @@ def add_train_command(sub: Any) -> None:
     train = sub.add_parser("train", help="train a model (or --resume a run)")
     train.add_argument("--out", required=True, type=Path, help="the run directory (new, empty, or --resume)")
     train.add_argument("--corpus", help="builtin (default), a file/directory/glob, or hub:NAME")
-    train.add_argument("--preset", choices=("tiny", "bert-base"), help="model and training preset (default tiny)")
+    train.add_argument(
+        "--preset", choices=("tiny", "bert-base", "modern"), help="model and training preset (default tiny)"
+    )
     train.add_argument("--config", type=Path, help="a JSON file of TrainConfig fields")
     train.add_argument("--resume", action="store_true", help="continue the run in --out")
     train.add_argument("--steps", type=positive_int, help="optimizer steps of the whole run")

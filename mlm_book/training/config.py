@@ -196,6 +196,11 @@ class TrainConfig(FrozenConfig):
         return dataclasses.replace(base, **overrides)
 
     @classmethod
+    def modern(cls, **overrides: Any) -> TrainConfig:
+        """The training preset for ``ModelConfig.modern()``: the tiny one, so the two runs differ in the block alone."""
+        return cls.tiny(**overrides)
+
+    @classmethod
     def bert_base(cls, **overrides: Any) -> TrainConfig:
         """A GPU preset for ``ModelConfig.bert_base()`` (RoBERTa-style: long, large batches)."""
         base = cls(

@@ -147,6 +147,24 @@ def test_export_loads_in_transformers_with_the_same_predictions(trained_run: Pat
     assert torch.allclose(got, expected, atol=1e-4)
 
 
+def test_the_modern_preset_trains_and_exports_as_modernbert(small_config: Path, tmp_path: Path) -> None:
+    from transformers import AutoConfig
+
+    from mlm_book.model.config import ModelConfig
+
+    torch.set_num_threads(1)
+    run = tmp_path / "modern"
+    assert (
+        main(["train", "--out", str(run), "--preset", "modern", "--steps", "2", "--config", str(small_config), *SMALL])
+        == 0
+    )
+    saved = json.loads((run / "config.json").read_text(encoding="utf-8"))["model"]
+    assert (saved["norm"], saved["positions"], saved["feed_forward"]) == ("pre", "rope", "geglu")
+    assert ModelConfig.from_dict(saved).differences(ModelConfig.modern()).keys() <= {"vocab_size"}
+    assert main(["export-hf", str(run), "--out", str(tmp_path / "hf")]) == 0
+    assert AutoConfig.from_pretrained(str(tmp_path / "hf")).model_type == "modernbert"
+
+
 def test_resume_trains_on_and_refuses_changes(
     tmp_path: Path, small_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
