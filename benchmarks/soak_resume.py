@@ -58,6 +58,16 @@ def step_of(out: Path) -> int:
         return 0
 
 
+def holds_lock(out: Path, pid: int) -> bool:
+    """True if the run's lock file names ``pid`` as its holder."""
+    import json
+
+    try:
+        return json.loads((out / ".lock").read_text())["pid"] == pid
+    except (OSError, ValueError, KeyError):
+        return False
+
+
 def cycle(out: Path, steps: int, rng: random.Random, stats: dict[str, int], max_delay: float) -> None:
     """One trainer started and killed at random, with readers and a second writer meanwhile."""
     resume = ["--resume"] if (out / "train_config.json").exists() else [*TRAIN]
@@ -76,11 +86,13 @@ def cycle(out: Path, steps: int, rng: random.Random, stats: dict[str, int], max_
                 check_one_line(run("evaluate", str(out)), (0, 2), "evaluate during training")
             elif kind == "fill-mask":
                 check_one_line(run("fill-mask", str(out), "the dogs [MASK] barking ."), (0, 2), "fill-mask")
-            else:
+            elif holds_lock(out, trainer.pid):  # only once the trainer holds the lock: then a writer must wait
                 second = run("train", "--out", str(out), "--resume", "--steps", str(steps), "--no-progress")
-                if second.returncode == 0 or (trainer.poll() is None and "is in use by process" not in second.stderr):
+                if trainer.poll() is None and "is in use by process" not in second.stderr:  # it ran meanwhile
                     sys.exit(f"FAIL a second writer was not refused while the first ran:\n{second.stderr}")
                 check_one_line(second, (0, 2), "second writer")
+            else:
+                continue
             stats[kind] += 1
         time.sleep(rng.uniform(0.0, 0.5))
     if trainer.poll() is None:
