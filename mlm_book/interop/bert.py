@@ -19,7 +19,7 @@ import torch
 from tokenizers import Tokenizer
 
 from mlm_book.interop.tokenizer import to_transformers_tokenizer
-from mlm_book.model.checkpoint import LoadedModel, load_model
+from mlm_book.model.checkpoint import LoadedModel
 from mlm_book.model.config import ModelConfig
 from mlm_book.model.mlm import MLMModel
 from mlm_book.utils.special_tokens import CLS_TOKEN, MASK_TOKEN, PAD_ID, PAD_TOKEN, SEP_TOKEN, UNK_TOKEN
@@ -264,26 +264,3 @@ def to_transformers(model: MLMModel, tokenizer: Tokenizer, out_dir: str | os.Pat
         for path in sorted(Path(staging).iterdir()):  # each file appears whole, or not at all
             os.replace(path, directory / path.name)
     return directory
-
-
-def export_hf(model_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], *, progress: bool = True) -> Path:
-    """Export a model directory written by ``save_model`` (with its tokenizer) for transformers.
-
-    Args:
-        model_dir: a directory holding ``config.json``, ``model.safetensors`` and ``tokenizer.json``.
-        out_dir: where to write the ``BertForMaskedLM`` directory.
-        progress: leave transformers' progress bars on (``False`` turns them off for the process).
-
-    Returns:
-        The export directory, as a ``Path``.
-    """
-    if not progress:
-        import transformers
-
-        transformers.logging.disable_progress_bar()
-    loaded = load_model(model_dir)
-    if loaded.tokenizer is None:
-        raise FileNotFoundError(
-            f"{Path(model_dir) / 'tokenizer.json'} does not exist; save the model with its tokenizer to export it"
-        )
-    return to_transformers(loaded.model, loaded.tokenizer, out_dir)

@@ -6,8 +6,8 @@ import pytest
 import torch
 from transformers import AutoModelForMaskedLM, AutoTokenizer, BertConfig, BertForMaskedLM
 
+from mlm_book.interop import export_hf  # the one exporter; it picks BertForMaskedLM for a BERT block
 from mlm_book.interop.bert import (
-    export_hf,
     from_bert_config,
     from_transformers,
     to_bert_config,
