@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -32,10 +31,6 @@ _FLAG_FIELDS = {  # flag destination -> TrainConfig field
     "compile": "compile",
     "packing": "packing",
 }
-
-
-_MIN_EPS = 1e-30
-"""AdamW's smallest usable epsilon: well inside float32's normal range (1.2e-38)."""
 
 
 def add_train_command(sub: Any) -> None:
@@ -87,37 +82,7 @@ def _train_config(args: argparse.Namespace, saved: Any) -> Any:
         except ValueError as error:
             raise UsageError(f"--config {args.config}: {error}") from None
     flags = {field: getattr(args, dest) for dest, field in _FLAG_FIELDS.items() if getattr(args, dest) is not None}
-    config = dataclasses.replace(base, **flags)
-    _check_numbers(config)
-    return config
-
-
-def _check_numbers(config: Any) -> None:
-    """Refuse numbers the config's types allow but training cannot use (found before any work)."""
-    from mlm_book.utils.config import FrozenConfig
-
-    def floats(record: Any, prefix: str) -> list[tuple[str, float]]:
-        found = []
-        for field in dataclasses.fields(record):
-            value, name = getattr(record, field.name), f"{prefix}{field.name}"
-            if isinstance(value, FrozenConfig):
-                found += floats(value, f"{name}.")
-            elif isinstance(value, tuple):
-                found += [(f"{name}[{i}]", v) for i, v in enumerate(value) if isinstance(v, float)]
-            elif isinstance(value, float):
-                found.append((name, value))
-        return found
-
-    for name, value in floats(config, ""):
-        if not math.isfinite(value):
-            raise UsageError(f"{name} must be a finite number, got {value}; see TrainConfig for the usual values")
-    if not _MIN_EPS <= config.eps:
-        raise UsageError(
-            f"eps must be at least {_MIN_EPS:g}, got {config.eps:g}: float32 turns smaller values into 0 and "
-            "AdamW divides by zero; the usual value is 1e-8"
-        )
-    if not 0 <= config.seed < 2**63:
-        raise UsageError(f"seed must be a whole number from 0 to 2**63 - 1, got {config.seed}")
+    return dataclasses.replace(base, **flags)  # validated: one line for a bad value (cli.errors)
 
 
 def _configs(args: argparse.Namespace) -> tuple[Any, Any]:

@@ -29,6 +29,8 @@ RESUMABLE_CHANGES: frozenset[str] = frozenset(
     {"steps", "eval_every", "save_every", "log_every", "precision", "compile"}
 )
 """Fields a resumed run may change; every other field must equal the saved run's."""
+MIN_EPS = 1e-30
+"""The smallest AdamW epsilon accepted: float32 keeps 1e-30 (its normal range ends near 1.2e-38)."""
 
 _POSITIVE_INTS = ("corpus_paragraphs", "steps", "batch_size", "grad_accum", "seq_len", "eval_every", "log_every")
 _NON_NEGATIVE_INTS = ("eval_sequences", "probes_per_category", "save_every")
@@ -146,8 +148,13 @@ class TrainConfig(FrozenConfig):
             )
         if len(self.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.betas):
             raise ValueError(f"TrainConfig.betas must be two numbers in [0, 1), got {self.betas!r}")
-        if not self.eps > 0:
-            raise ValueError(f"TrainConfig.eps must be positive, got {self.eps!r}")
+        if not self.eps >= MIN_EPS:
+            raise ValueError(
+                f"TrainConfig.eps must be at least {MIN_EPS:g}, got {self.eps:g}: float32 turns smaller values "
+                "into 0 and AdamW divides by zero; the usual value is 1e-8"
+            )
+        if not 0 <= self.seed < 2**63:
+            raise ValueError(f"TrainConfig.seed must be a whole number from 0 to 2**63 - 1, got {self.seed}")
 
     @property
     def warmup_steps(self) -> int:

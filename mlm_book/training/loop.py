@@ -46,7 +46,7 @@ from mlm_book.training.distributed import (
 from mlm_book.training.history import EvalRecord, History, TrainRecord
 from mlm_book.training.optim import Schedule, make_optimizer, make_scheduler
 from mlm_book.training.run_dir import HISTORY_FILE, check_out_dir, commit_checkpoint, stage_checkpoint
-from mlm_book.training.state import STATE_JSON, TrainState, load_train_state, save_train_state
+from mlm_book.training.state import STATE_JSON, TrainState, check_position, load_train_state, save_train_state
 from mlm_book.training.step import StepStats, StepTools, TrainingDiverged, train_step
 from mlm_book.utils.atomic import read_json
 from mlm_book.utils.precision import Numerics, make_scaler, resolve_numerics
@@ -73,6 +73,30 @@ class TrainResult:
     tokens_seen: int
     out_dir: Path | None
     context: DistributedContext
+
+
+@dataclass
+class _Window:
+    """Sums over the steps since the last history record."""
+
+    loss: float = 0.0
+    accuracy: float = 0.0
+    steps: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+
+    def record(self, step: int, lr: float, tokens_seen: int) -> TrainRecord:
+        rate = self.tokens / self.seconds if self.seconds > 0 else 0.0
+        return TrainRecord(step, self.loss / self.steps, self.accuracy / self.steps, lr, tokens_seen, rate)
+
+    def to_dict(self) -> dict[str, float]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, sums: dict[str, float]) -> _Window:
+        """The sums saved with a checkpoint (missing ones are 0: states saved before windows were)."""
+        known = {f.name: type(f.default) for f in dataclasses.fields(cls)}
+        return cls(**{name: kind(sums[name]) for name, kind in known.items() if name in sums})
 
 
 class _Loop:
@@ -108,25 +132,43 @@ class _Loop:
         self.step = self.epoch = self.batch_in_epoch = self.tokens_seen = 0
         self.epoch_start = self.order.get_state()
         self.history = History()
+        self.window = _Window()
 
     def resume(self, out_dir: Path) -> None:
         """Load the weights, optimizer, scheduler, generators, position and history of a run."""
         self.model.load_state_dict(load_model(out_dir, device=self.tools.numerics.device).model.state_dict())
         state = load_train_state(out_dir, self.tools.optimizer, self.tools.scheduler, self.tools.scaler)
+        check_position(
+            state,
+            steps=self.config.steps,
+            batches_per_epoch=len(self.epoch_batches_from(state.order_state)),
+            source=out_dir,
+        )
         self.step, self.epoch, self.batch_in_epoch = state.step, state.epoch, state.batch_in_epoch
         self.tokens_seen, self.epoch_start = state.tokens_seen, state.order_state
         self.masking.set_state(state.masking_state)
         self.history = History.load(out_dir / HISTORY_FILE).truncated(state.step)
+        self.window = _Window.from_dict(state.window)
 
     def state(self) -> TrainState:
         """The run's position and generator states now."""
         return TrainState(
-            self.step, self.epoch, self.batch_in_epoch, self.tokens_seen, self.epoch_start, self.masking.get_state()
+            self.step,
+            self.epoch,
+            self.batch_in_epoch,
+            self.tokens_seen,
+            self.epoch_start,
+            self.masking.get_state(),
+            self.window.to_dict(),
         )
 
     def epoch_batches(self) -> torch.Tensor:
         """``(N_b, batch_size)`` the current epoch's batches, drawn from the epoch's saved order state."""
-        self.order.set_state(self.epoch_start)
+        return self.epoch_batches_from(self.epoch_start)
+
+    def epoch_batches_from(self, order_state: torch.Tensor) -> torch.Tensor:
+        """``(N_b, batch_size)`` the batches of the epoch whose data order starts at ``order_state``."""
+        self.order.set_state(order_state)
         return batch_order(
             self.data.train.lengths, self.config.batch_size, self.order, group_by_length=not self.config.packing
         )
@@ -194,24 +236,9 @@ class _Loop:
         barrier(self.context)
 
 
-@dataclass
-class _Window:
-    """Sums over the steps since the last history record."""
-
-    loss: float = 0.0
-    accuracy: float = 0.0
-    steps: int = 0
-    tokens: int = 0
-    seconds: float = 0.0
-
-    def record(self, loop: _Loop, lr: float) -> TrainRecord:
-        rate = self.tokens / self.seconds if self.seconds > 0 else 0.0
-        return TrainRecord(loop.step, self.loss / self.steps, self.accuracy / self.steps, lr, loop.tokens_seen, rate)
-
-
 def _run(loop: _Loop, tokenizer: Tokenizer, probes: Sequence[ProbeLike], out_dir: Path | None, bar: tqdm) -> None:
     """Train until ``config.steps``, recording, evaluating and saving on schedule."""
-    config, window = loop.config, _Window()
+    config, window = loop.config, loop.window
     while loop.step < config.steps:
         batches = loop.epoch_batches()
         while loop.batch_in_epoch < len(batches) and loop.step < config.steps:
@@ -226,8 +253,8 @@ def _run(loop: _Loop, tokenizer: Tokenizer, probes: Sequence[ProbeLike], out_dir
             bar.update(1)
             last = loop.step == config.steps
             if loop.step % config.log_every == 0 or last:
-                loop.history.train.append(window.record(loop, lr))
-                window = _Window()
+                loop.history.train.append(window.record(loop.step, lr, loop.tokens_seen))
+                window = loop.window = _Window()
             if loop.step % config.eval_every == 0 or last:
                 loop.evaluate(tokenizer, probes)
             save_now = loop.step % config.save_every == 0 if config.save_every else loop.step % config.eval_every == 0

@@ -12,7 +12,8 @@ appears as ``{"__tensor__": name}``: loading never unpickles anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,9 @@ class TrainState:
         tokens_seen: non-padding tokens trained on so far, over all processes.
         order_state: ``torch.Generator`` state (uint8) that drew this epoch's data order.
         masking_state: ``torch.Generator`` state (uint8) of the masking generator now.
+        window: the sums the next history record averages, over the steps since the last one
+            (``loss``, ``accuracy``, ``steps``, ``tokens``, ``seconds``): saved so that the record
+            that straddles a resume averages the same steps as in an uninterrupted run.
     """
 
     step: int
@@ -47,6 +51,7 @@ class TrainState:
     tokens_seen: int
     order_state: torch.Tensor
     masking_state: torch.Tensor
+    window: dict[str, float] = field(default_factory=dict)
 
 
 def _split(value: Any, name: str, tensors: dict[str, torch.Tensor]) -> Any:
@@ -107,6 +112,7 @@ def save_train_state(
         "epoch": state.epoch,
         "batch_in_epoch": state.batch_in_epoch,
         "tokens_seen": state.tokens_seen,
+        "window": dict(state.window),
         "rng": _split({"order": state.order_state, "masking": state.masking_state}, "rng", tensors),
         "optimizer": _split(optimizer.state_dict(), "optimizer", tensors),
         "scheduler": _split(scheduler.state_dict(), "scheduler", tensors),
@@ -244,7 +250,17 @@ def load_train_state(
     scheduler.load_state_dict(scheduler_state)
     if scaler is not None and body.get("scaler") is not None:
         scaler.load_state_dict(_join(body["scaler"], tensors, tensor_path))
+    window = body.get("window", {})  # absent in states saved before it was recorded
+    if not isinstance(window, dict) or not all(
+        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+        for value in window.values()
+    ):
+        raise ValueError(
+            f"{json_path} holds window={window!r}, not sums >= 0; the training state is corrupt or was edited: "
+            "resume from an untouched run"
+        )
     return TrainState(
+        window=dict(window),
         step=int(body["step"]),
         epoch=int(body["epoch"]),
         batch_in_epoch=int(body["batch_in_epoch"]),

@@ -251,6 +251,8 @@ def _conform_scalar(value: Any, annotation: Any, name: str) -> Any:
     if annotation is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{name} must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value}")
         return value if isinstance(value, float) else float(value)
     if annotation is str:
         if not isinstance(value, str):

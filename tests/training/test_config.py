@@ -89,7 +89,11 @@ def test_differences() -> None:
         ({"final_lr_ratio": 2.0}, r"final_lr_ratio must be in \[0, 1\], got 2.0"),
         ({"grad_clip": -1.0}, "weight_decay and grad_clip must be >= 0"),
         ({"betas": (0.9, 1.0)}, r"betas must be two numbers in \[0, 1\)"),
-        ({"eps": 0.0}, "TrainConfig.eps must be positive, got 0.0"),
+        ({"eps": 0.0}, "TrainConfig.eps must be at least 1e-30, got 0: float32 turns smaller values into 0"),
+        ({"eps": 1e-320}, "TrainConfig.eps must be at least 1e-30"),
+        ({"seed": 2**63}, r"TrainConfig.seed must be a whole number from 0 to 2\*\*63 - 1, got 9223372036854775808"),
+        ({"weight_decay": float("inf")}, "TrainConfig.weight_decay must be a finite number, got inf"),
+        ({"betas": (0.9, float("nan"))}, r"TrainConfig.betas\[1\] must be a finite number, got nan"),
         (
             {"curriculum": LengthSchedule()},
             r"TrainConfig.curriculum must be a Curriculum \(or a JSON object of its fields\), got LengthSchedule",
@@ -123,3 +127,8 @@ def test_bad_values_are_named(kwargs: dict, message: str) -> None:
 def test_bad_json(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         TrainConfig.from_json(text)
+
+
+def test_every_config_refuses_non_finite_numbers() -> None:
+    with pytest.raises(ValueError, match="MaskingConfig.mask_prob must be a finite number, got nan"):
+        MaskingConfig(mask_prob=float("nan"))

@@ -75,10 +75,12 @@ def _without_rates(history: History) -> dict:
     return data
 
 
+@pytest.mark.parametrize("log_every", [1, 3])  # 3: the checkpoint of step 4 falls inside a history record
 def test_interrupted_run_resumes_to_identical_weights(
-    tmp_path: Path, corpus: datasets.DatasetDict, tokenizer: Tokenizer, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, corpus: datasets.DatasetDict, tokenizer: Tokenizer, monkeypatch: pytest.MonkeyPatch, log_every: int
 ) -> None:
-    whole = train(CONFIG, MODEL, dataset=corpus, tokenizer=tokenizer, out_dir=tmp_path / "whole")
+    config = dataclasses.replace(CONFIG, log_every=log_every)
+    whole = train(config, MODEL, dataset=corpus, tokenizer=tokenizer, out_dir=tmp_path / "whole")
     real_step, calls = training.train_step, []
 
     def crash_at_sixth_step(*args, **kwargs):
@@ -89,14 +91,30 @@ def test_interrupted_run_resumes_to_identical_weights(
 
     monkeypatch.setattr(training, "train_step", crash_at_sixth_step)
     with pytest.raises(KeyboardInterrupt):
-        train(CONFIG, MODEL, dataset=corpus, tokenizer=tokenizer, out_dir=tmp_path / "cut")
+        train(config, MODEL, dataset=corpus, tokenizer=tokenizer, out_dir=tmp_path / "cut")
     assert json.loads((tmp_path / "cut" / "train_state.json").read_text())["step"] == 4
     monkeypatch.setattr(training, "train_step", real_step)
-    resumed = train(CONFIG, MODEL, dataset=corpus, out_dir=tmp_path / "cut", resume=True)
+    resumed = train(config, MODEL, dataset=corpus, out_dir=tmp_path / "cut", resume=True)
     assert resumed.step == whole.step == 9 and resumed.tokens_seen == whole.tokens_seen
     assert _same_weights(whole.model, resumed.model)
-    assert _without_rates(whole.history) == _without_rates(resumed.history)
+    assert [r.step for r in resumed.history.train] == ([*range(1, 10)] if log_every == 1 else [3, 6, 9])
+    assert _without_rates(whole.history) == _without_rates(resumed.history)  # the step-6 record too
     assert _same_weights(load_model(tmp_path / "cut").model, whole.model)
+
+
+def test_resume_checks_the_saved_position_against_the_data(
+    tmp_path: Path, corpus: datasets.DatasetDict, tokenizer: Tokenizer
+) -> None:
+    config = dataclasses.replace(CONFIG, steps=2)
+    train(config, MODEL, dataset=corpus, tokenizer=tokenizer, out_dir=tmp_path)
+    path = tmp_path / "train_state.json"
+    body = json.loads(path.read_text())
+    path.write_text(json.dumps({**body, "epoch": 1}))  # step 2 cannot be in epoch 1: an epoch has more batches
+    with pytest.raises(ValueError, match=r"is at step 2, epoch 1, batch 2, which does not fit \d+ batches per epoch"):
+        train(dataclasses.replace(config, steps=4), MODEL, dataset=corpus, out_dir=tmp_path, resume=True)
+    path.write_text(json.dumps({**body, "window": {"loss": -1.0}}))
+    with pytest.raises(ValueError, match=r"holds window=\{'loss': -1.0\}, not sums >= 0"):
+        train(dataclasses.replace(config, steps=4), MODEL, dataset=corpus, out_dir=tmp_path, resume=True)
 
 
 def test_history_records_schedule_and_fixed_evaluation(corpus: datasets.DatasetDict, tokenizer: Tokenizer) -> None:
