@@ -64,9 +64,42 @@ def plateau():  # type: ignore[no-untyped-def]
     ]
 
 
+def _tiny():  # type: ignore[no-untyped-def]
+    """The training chapter's budget: the tiny model (3,609-token vocabulary) for 1,500 steps of 32 x 32
+    tokens, BERT's choices otherwise (every value spelled out, as in ``_base``)."""
+    from mlm_book.model.config import ModelConfig
+    from mlm_book.training.config import TrainConfig
+
+    model = ModelConfig(
+        vocab_size=3609, d_model=256, n_heads=4, n_layers=4, d_ff=1024, max_len=128, dropout=0.1, norm="post",
+        position_init="sinusoidal",
+    )  # fmt: skip
+    train = TrainConfig(
+        steps=1500, batch_size=32, seq_len=32, lr=1e-3, warmup_ratio=0.25, decay="linear", weight_decay=0.01,
+        betas=(0.9, 0.98), eps=1e-6, grad_clip=1.0, eval_every=100, eval_sequences=128, probes_per_category=0,
+        log_every=10, decoder_bias="zero",
+    )  # fmt: skip
+    return model, train
+
+
+def recipe():  # type: ignore[no-untyped-def]
+    """The plateau sweep's three helpful knobs together, against BERT's choices, at the training chapter's budget."""
+    from mlm_book.experiments.sweep import Arm
+    from mlm_book.training.curriculum import Curriculum, MaskRateSchedule
+
+    model, train = _tiny()
+    r = dataclasses.replace
+    combined = r(train, decoder_bias="log_unigram", curriculum=Curriculum(mask_rate=MaskRateSchedule.fixed(0.4)))
+    return [
+        Arm("BERT choices", model, train),
+        Arm("bias + dropout 0 + mask 40%", r(model, dropout=0.0), combined),
+    ]
+
+
 SWEEPS: dict[str, tuple[Callable[[], list], tuple[int, ...], int]] = {
     # name: (arms, seeds, probes per category)
     "plateau": (plateau, (0, 1, 2), 0),
+    "recipe": (recipe, (0, 1, 2, 3, 4), 500),
 }
 
 
