@@ -16,7 +16,7 @@ export TRANSFORMERS_OFFLINE ?= 1
 export PYTHONHASHSEED ?= 0
 NBVAL := --nbval --nbval-sanitize-with nbval_sanitize.cfg
 
-.PHONY: book test lint browser unit notebooks execute sweeps clean-book env
+.PHONY: book test lint browser unit notebooks execute sweeps clean-book env lab
 
 env: $(STAMP)
 
@@ -78,3 +78,7 @@ execute: $(STAMP)
 
 clean-book:
 	rm -rf _build
+
+# JupyterLab on the chapters (they run with book/ as their working directory).
+lab: $(STAMP)
+	cd book && $(abspath $(VENV))/bin/jupyter lab

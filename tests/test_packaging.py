@@ -30,3 +30,21 @@ def test_license_and_urls() -> None:
             url.startswith("https://github.com/mlm-book/mlm-book") and "https://github.com/mlm-book/mlm-book" in config
         )
     assert metadata("mlm-book")["License-Expression"] == "MIT"
+
+
+def test_make_lab_runs_the_installed_jupyterlab() -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    assert "`make lab`" in (ROOT / "README.md").read_text(encoding="utf-8")
+    venv = Path(sys.executable).parent.parent  # the environment the tests run in
+    dry = subprocess.run(
+        ["make", "-n", "lab", f"VENV={venv}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert f"cd book && {venv}/bin/jupyter lab" in dry
+    assert shutil.which("jupyter-lab", path=str(venv / "bin")), "jupyterlab is not installed by the set-up"
