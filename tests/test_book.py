@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+import mlm_book
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
 
@@ -46,7 +48,8 @@ def test_notebook_starts_with_title_and_colab_guard(notebook: Path) -> None:
     guard = "".join(code[0]["source"])
     url = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]["url"]
     assert 'if "google.colab" in sys.modules:' in guard
-    assert f"git+{url}" in guard, "the Colab cell must install from the repository in _config.yml"
+    release = f"git+{url}@v{mlm_book.__version__}"  # a tagged release, not a moving HEAD
+    assert release in guard, f"the Colab cell must install {release} (the repository in _config.yml, this version)"
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
