@@ -3,7 +3,9 @@
 Settings come in layers: the preset, then a ``--config`` JSON file of ``TrainConfig`` fields,
 then the flags. ``--resume`` starts from the run's own ``train_config.json`` instead of the
 preset, and may change only what ``training.config.RESUMABLE_CHANGES`` allows (e.g. ``--steps``
-to train longer).
+to train longer); with ``--preset`` it takes the command's settings, which must then be the run's.
+``--resume auto`` continues a run if ``--out`` holds one and starts it if not, so that one command
+line serves a first start and every restart.
 """
 
 from __future__ import annotations
@@ -42,7 +44,15 @@ def add_train_command(sub: Any) -> None:
         "--preset", choices=("tiny", "bert-base", "modern"), help="model and training preset (default tiny)"
     )
     train.add_argument("--config", type=Path, help="a JSON file of TrainConfig fields")
-    train.add_argument("--resume", action="store_true", help="continue the run in --out")
+    train.add_argument(
+        "--resume",
+        nargs="?",
+        const=True,
+        default=False,
+        choices=("auto",),
+        help="continue the run in --out; --resume auto: continue it if there is one, else start it "
+        "(what an elastic restart of torchrun needs)",
+    )
     train.add_argument("--steps", type=positive_int, help="optimizer steps of the whole run")
     train.add_argument("--seed", type=whole_number, help="seed of initialisation, data order and masking")
     train.add_argument("--batch-size", type=positive_int, help="sequences per optimizer step")
@@ -90,12 +100,14 @@ def _configs(args: argparse.Namespace) -> tuple[Any, Any]:
     from mlm_book.model.config import ModelConfig
     from mlm_book.training.run_dir import check_out_dir, is_run, read_run
 
+    if args.resume == "auto":  # the same command starts the run and continues it after a restart
+        args.resume = is_run(args.out)
     if args.resume:
-        if args.preset is not None:
-            raise UsageError("--preset does not apply with --resume; the run keeps its own model and settings")
         if not is_run(args.out):
             check_out_dir(args.out, _train_config(args, None), ModelConfig.tiny(), resume=True)  # explains why
         saved = read_run(args.out)
+        if args.preset is not None:  # the run's own command again: checked against the run under the lock
+            return _train_config(args, None), ModelConfig.from_preset(args.preset)
         return _train_config(args, saved.train_config), saved.model_config
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} is a file; give a directory for the run")

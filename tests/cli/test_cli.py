@@ -181,6 +181,26 @@ def test_resume_trains_on_and_refuses_changes(
     assert json.loads((out / "train_state.json").read_text())["step"] == 3
 
 
+def test_the_same_command_starts_and_resumes_a_run(
+    tmp_path: Path, small_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    command = ["train", "--out", str(out), "--preset", "tiny", "--config", str(small_config), *SMALL, "--no-progress"]
+    assert main([*command, "--steps", "2", "--resume", "auto"]) == 0  # nothing there: a new run
+    assert "trained 2 steps" in capsys.readouterr().out
+    assert main([*command, "--steps", "3", "--resume", "auto"]) == 0  # a run there: continued
+    assert "trained 3 steps" in capsys.readouterr().out
+    assert main([*command, "--steps", "4", "--resume"]) == 0  # --preset with --resume: the run's own settings
+    assert json.loads((out / "train_state.json").read_text())["step"] == 4
+    assert main([*command, "--steps", "5", "--resume", "--seed", "7"]) == 2
+    assert "--resume: seed is 7 but" in capsys.readouterr().err
+    assert main([*command[:3], "--preset", "modern", *command[5:], "--steps", "5", "--resume"]) == 2
+    assert "--resume: the model's" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*command, "--resume", "sometimes"])
+    assert "invalid choice: 'sometimes'" in capsys.readouterr().err
+
+
 def _one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
@@ -212,7 +232,7 @@ def test_train_user_mistakes(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         (["--corpus", str(tmp_path / "missing.txt")], "missing.txt"),
         (["--batch-size", "6", "--grad-accum", "4"], "batch_size=6 is not divisible by grad_accum=4"),
         (["--resume"], "holds no run to resume; drop --resume"),
-        (["--resume", "--preset", "tiny"], "--preset does not apply with --resume"),
+        (["--resume", "--preset", "tiny"], "holds no run to resume; drop --resume"),
         (["--config", str(tmp_path / "nope.json")], "nope.json does not exist"),
     ]
     for args, message in cases:
