@@ -7,7 +7,8 @@ second for each, their ratio, and model FLOPs utilisation (MFU): the matmul FLOP
 performs per second, divided by the machine's fp32 matmul throughput, measured here before
 every round (the best of all rounds: on a shared machine one measurement can come out low).
 
-    python benchmarks/train_throughput.py            # tiny preset, batch 32 x 128 tokens
+    python benchmarks/train_throughput.py              # tiny preset, batch 32 x 128 tokens
+    python benchmarks/train_throughput.py --dropout 0  # both models without dropout
 
 The book's model predicts only the masked ~15% of positions (sparse prediction); BERT's head
 projects every position onto the vocabulary. Not a test: numbers depend on the machine.
@@ -16,6 +17,7 @@ projects every position onto the vocabulary. Not a test: numbers depend on the m
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import time
@@ -98,12 +100,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6, help="interleaved rounds")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per model and round")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--dropout", type=float, help="dropout of both models (default: the tiny preset's)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     config = ModelConfig.tiny()
+    if args.dropout is not None:
+        config = dataclasses.replace(config, dropout=args.dropout)
     print(
         f"machine: {os.cpu_count()} CPUs, torch {torch.__version__}, {args.threads} threads; "
-        f"load average {os.getloadavg()[0]:.2f} before"
+        f"load average {os.getloadavg()[0]:.2f} before; dropout {config.dropout} in both models"
     )
     batches = make_batches(config, args.batch_size, args.seq_len, args.steps + 1)
     models = dict(zip(("mlm_book", "transformers"), make_models(config)))
