@@ -12,7 +12,7 @@ from mlm_book.model.config import ModelConfig
 def test_tiny_preset_has_the_documented_sizes():
     config = ModelConfig.tiny()
     assert (config.vocab_size, config.d_model, config.n_heads, config.n_layers) == (3609, 256, 4, 4)
-    assert (config.d_ff, config.max_len, config.dropout, config.norm) == (1024, 128, 0.1, "post")
+    assert (config.d_ff, config.max_len, config.dropout, config.norm) == (1024, 128, 0.0, "post")
     assert config.d_head == 64
     assert config.position_init == "sinusoidal" and ModelConfig().position_init == "normal"
 
