@@ -120,6 +120,7 @@ def build_dataset(
     """Build the splits in :data:`BUILD_ORDER` with ``make(split, n, taken)``; return them as a ``DatasetDict``."""
     taken: set[str] = set()
     rows = {split: make(split, sizes[split], taken) for split in BUILD_ORDER}
+    columns = {split: {name: [row[name] for row in rows[split]] for name in features} for split in TASK_SPLITS}
     return datasets.DatasetDict(
-        {split: datasets.Dataset.from_list(rows[split], features=features) for split in TASK_SPLITS}
+        {split: datasets.Dataset.from_dict(columns[split], features=features) for split in TASK_SPLITS}
     )
