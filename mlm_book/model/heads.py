@@ -29,7 +29,7 @@ from torch import nn
 
 from mlm_book.model.config import ModelConfig
 from mlm_book.model.dropout import Dropout
-from mlm_book.model.mlm import MLMModel, check_shapes
+from mlm_book.model.mlm import MLMModel
 from mlm_book.utils.special_tokens import IGNORE_INDEX
 
 HEAD_KINDS: tuple[str, ...] = ("token", "sequence", "span")
@@ -163,8 +163,7 @@ class TaskModel(nn.Module):
         Returns:
             ``TaskOutput`` with the loss (or ``None``) and the logits.
         """
-        check_shapes(self.config, input_ids, attention_mask)
-        hidden = self.encoder.encode(input_ids, attention_mask).hidden_states  # (B, T, D)
+        hidden = self.encoder.encode(input_ids, attention_mask).hidden_states  # (B, T, D); checks the shapes
         logits = self.head(hidden)
         loss = None
         if self.kind == "token" and labels is not None:
