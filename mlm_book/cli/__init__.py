@@ -3,7 +3,9 @@
 Subcommands:
     corpus     write the built-in synthetic corpus as text, one paragraph per line.
     train      train a model (``--preset tiny`` on the built-in corpus by default), or resume.
-    evaluate   score a training run on its fixed validation (or test) batches and probes.
+    evaluate   score a training run on its fixed validation (or test) batches and probes, or a
+               fine-tuned model on its task.
+    finetune   fine-tune a trained run on a task of the world (ner, pos, classify, qa).
     fill-mask  let a trained model fill in the ``[MASK]`` of a sentence.
     export-hf  export a trained model as a transformers ``BertForMaskedLM`` directory.
 
@@ -22,6 +24,7 @@ from collections.abc import Callable, Sequence
 from mlm_book.cli.args import Parser
 from mlm_book.cli.corpus import add_corpus_command
 from mlm_book.cli.errors import exit_status, warning_printer
+from mlm_book.cli.finetune import add_finetune_command
 from mlm_book.cli.runs import add_run_commands
 from mlm_book.cli.train import add_train_command
 
@@ -33,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_corpus_command(sub)
     add_train_command(sub)
     add_run_commands(sub)
+    add_finetune_command(sub)
     return parser
 
 

@@ -7,8 +7,12 @@ line to stderr and exit with status 2; no traceback.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import Any, TypeVar
 
-from mlm_book.utils.config import check_whole
+from mlm_book.utils.config import FrozenConfig, check_whole
+
+C = TypeVar("C", bound=FrozenConfig)
 
 EXIT_USAGE = 2
 """A user error: a bad value, config, corpus or path."""
@@ -66,3 +70,32 @@ def _checked(check):  # type: ignore[no-untyped-def]
         return check()
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error).replace("the value must be", "expected")) from None
+
+
+def read_config_file(path: Path | None, cls: type[C], base: C) -> C:
+    """``base`` with the fields of a JSON file of ``cls`` fields replaced (``base`` for no file).
+
+    Args:
+        path: the ``--config`` file, or ``None``.
+        cls: the config class, e.g. ``TrainConfig``.
+        base: the config the file's fields change.
+
+    Returns:
+        The validated config.
+
+    Raises:
+        UsageError: for a directory, a JSON value that is not an object, or a bad field.
+    """
+    from mlm_book.utils.atomic import read_json
+
+    if path is None:
+        return base
+    if path.is_dir():
+        raise UsageError(f"--config {path} is a directory; give a JSON file of {cls.__name__} fields")
+    fields: Any = read_json(path)
+    if not isinstance(fields, dict):
+        raise UsageError(f"--config {path} must hold a JSON object of {cls.__name__} fields")
+    try:
+        return cls.from_dict({**base.to_dict(), **fields})
+    except ValueError as error:
+        raise UsageError(f"--config {path}: {error}") from None

@@ -1,4 +1,8 @@
-"""The subcommands that read a trained run: ``evaluate``, ``fill-mask`` and ``export-hf``."""
+"""The subcommands that read a trained run: ``evaluate``, ``fill-mask`` and ``export-hf``.
+
+``evaluate`` also scores a fine-tuned directory (``mlm-book finetune``), recognised by its
+``task_config.json``, on its task's validation or test split.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from mlm_book.cli.args import UsageError, positive_int
 def add_run_commands(sub: Any) -> None:
     """Add ``evaluate``, ``fill-mask`` and ``export-hf`` to the subparsers ``sub``."""
     evaluate = sub.add_parser("evaluate", help="score a training run on its fixed evaluation batches")
-    evaluate.add_argument("run_dir", type=Path, help="the --out directory of a training run")
+    evaluate.add_argument("run_dir", type=Path, help="the --out directory of a training run or of mlm-book finetune")
     evaluate.add_argument("--split", choices=("validation", "test"), default="validation")
     evaluate.set_defaults(run=run_evaluate)
 
@@ -29,7 +33,8 @@ def add_run_commands(sub: Any) -> None:
     export.set_defaults(run=run_export)
 
 
-def _check_model_dir(path: Path) -> None:
+def check_model_dir(path: Path) -> None:
+    """Raise ``UsageError`` unless ``path`` is a directory (a run or a saved model)."""
     if path.is_file():
         raise UsageError(f"{path} is a file; give the --out directory of a training run or a saved model directory")
     if not path.is_dir():
@@ -54,12 +59,16 @@ def run_evaluate(args: argparse.Namespace) -> int:
     """``mlm-book evaluate``: masked loss, accuracy and perplexity (and probes) of a run."""
     import datasets
 
+    from mlm_book.cli.finetune import run_evaluate_finetuned
     from mlm_book.evaluation.metrics import evaluate_masked
     from mlm_book.evaluation.probes import probe_accuracy, score_probes
     from mlm_book.model.checkpoint import check_finite_weights, load_model
+    from mlm_book.model.task_checkpoint import is_task_model_dir
     from mlm_book.training.data import build_eval_batches, load_inputs
     from mlm_book.training.run_dir import read_run
 
+    if is_task_model_dir(args.run_dir):  # a fine-tuned model: its task's scores
+        return run_evaluate_finetuned(args)
     run = read_run(args.run_dir)
     loaded = load_model(args.run_dir)
     check_run_tokenizer(loaded.tokenizer, args.run_dir)
@@ -84,7 +93,7 @@ def run_fill_mask(args: argparse.Namespace) -> int:
     """``mlm-book fill-mask``: the most likely tokens for each ``[MASK]``."""
     from mlm_book.evaluation.fill_mask import fill_mask_from_dir
 
-    _check_model_dir(args.model_dir)
+    check_model_dir(args.model_dir)
     predictions = fill_mask_from_dir(args.model_dir, args.text, top_k=args.top_k)
     for prediction in predictions:
         print(
@@ -98,7 +107,7 @@ def run_export(args: argparse.Namespace) -> int:
     from mlm_book.interop import export_hf  # BertForMaskedLM or ModernBertForMaskedLM, by the model's block
     from mlm_book.training.run_dir import is_run
 
-    _check_model_dir(args.model_dir)
+    check_model_dir(args.model_dir)
     out = args.out
     if out.is_symlink() and not out.exists():
         raise UsageError(f"--out {out} is a symbolic link to nothing; remove the link or give another directory")

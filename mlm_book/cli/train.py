@@ -16,7 +16,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mlm_book.cli.args import EXIT_INTERRUPTED, UsageError, non_negative_int, positive_float, positive_int, whole_number
+from mlm_book.cli.args import (
+    EXIT_INTERRUPTED,
+    UsageError,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    read_config_file,
+    whole_number,
+)
 
 _FLAG_FIELDS = {  # flag destination -> TrainConfig field
     "corpus": "corpus",
@@ -78,19 +86,9 @@ def add_train_command(sub: Any) -> None:
 def _train_config(args: argparse.Namespace, saved: Any) -> Any:
     """Preset (or the saved run's config), then ``--config``, then flags."""
     from mlm_book.training.config import TrainConfig
-    from mlm_book.utils.atomic import read_json
 
     base = saved if saved is not None else TrainConfig.from_preset(args.preset or "tiny")
-    if args.config is not None and args.config.is_dir():
-        raise UsageError(f"--config {args.config} is a directory; give a JSON file of TrainConfig fields")
-    if args.config is not None:
-        fields = read_json(args.config)
-        if not isinstance(fields, dict):
-            raise UsageError(f"--config {args.config} must hold a JSON object of TrainConfig fields")
-        try:
-            base = TrainConfig.from_dict({**base.to_dict(), **fields})
-        except ValueError as error:
-            raise UsageError(f"--config {args.config}: {error}") from None
+    base = read_config_file(args.config, TrainConfig, base)
     flags = {field: getattr(args, dest) for dest, field in _FLAG_FIELDS.items() if getattr(args, dest) is not None}
     return dataclasses.replace(base, **flags)  # validated: one line for a bad value (cli.errors)
 

@@ -6,6 +6,8 @@ generator also knows the right answers to masked test sentences (probes).
 :func:`load_corpus` (from :mod:`mlm_book.corpus.loading`) turns it, local files or a Hub dataset
 into ``train``/``validation``/``test`` splits; it is imported on first use, so importing
 this module stays fast (no ``datasets`` import) for code that only generates text.
+Fine-tuning datasets about the same world (tagging, grammaticality, question answering) are
+in :mod:`mlm_book.corpus.tasks`.
 
     >>> from mlm_book.corpus import generate_paragraphs, load_corpus, make_probes
     >>> paragraphs = generate_paragraphs(3, seed=0)

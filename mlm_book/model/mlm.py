@@ -37,10 +37,14 @@ class EncoderOutput:
     Attributes:
         hidden_states: ``(B, T, d_model)`` final token vectors (what the head reads).
         attentions: one ``(B, n_heads, T, T)`` tensor per layer (bertviz's layout), or ``None``.
+        layer_states: with ``output_hidden_states``, the ``n_layers + 1`` tensors ``(B, T, d_model)``
+            entering and leaving each layer: the embeddings' output, then each layer's output
+            (for pre-LN, before the final norm that ``hidden_states`` has); else ``None``.
     """
 
     hidden_states: torch.Tensor
     attentions: tuple[torch.Tensor, ...] | None
+    layer_states: tuple[torch.Tensor, ...] | None = None
 
 
 @dataclass
@@ -120,6 +124,7 @@ class MLMModel(nn.Module):
         *,
         segment_ids: torch.Tensor | None = None,
         output_attentions: bool = False,
+        output_hidden_states: bool = False,
     ) -> EncoderOutput:
         """Run embeddings and encoder layers (no head).
 
@@ -130,9 +135,10 @@ class MLMModel(nn.Module):
                 Every row needs at least one real token.
             segment_ids: ``(B, T)`` segment ids (only if ``n_segments > 0``).
             output_attentions: also return every layer's attention weights.
+            output_hidden_states: also return the vectors between layers (``layer_states``).
 
         Returns:
-            ``EncoderOutput`` with ``(B, T, d_model)`` hidden states and the attentions.
+            ``EncoderOutput`` with ``(B, T, d_model)`` hidden states, the attentions and the layer states.
 
         Only the shapes are checked here (checking the values would wait for the device); see
         ``check_inputs`` for a full check of ids and masks.
@@ -140,14 +146,19 @@ class MLMModel(nn.Module):
         check_shapes(self.config, input_ids, attention_mask, segment_ids)
         mask = None if attention_mask is None else attention_mask.bool()  # (B, T)
         x = self.embeddings(input_ids, segment_ids)  # (B, T, D)
-        attentions = []
+        attentions, states = [], [x]
         for layer in self.layers:
             layer_output = layer(x, mask, output_attentions=output_attentions)
             x = layer_output.output
             attentions.append(layer_output.weights)
+            states.append(x)
         if self.final_norm is not None:
             x = self.final_norm(x)
-        return EncoderOutput(hidden_states=x, attentions=tuple(attentions) if output_attentions else None)
+        return EncoderOutput(
+            hidden_states=x,
+            attentions=tuple(attentions) if output_attentions else None,
+            layer_states=tuple(states) if output_hidden_states else None,
+        )
 
     def forward(
         self,

@@ -227,3 +227,74 @@ class TrainConfig(FrozenConfig):
             log_every=100,
         )
         return dataclasses.replace(base, **overrides)
+
+
+FinetuneTask = Literal["ner", "pos", "classify", "qa"]
+FINETUNE_TASKS: dict[str, str] = {"ner": "token", "pos": "token", "classify": "sequence", "qa": "span"}
+"""Each fine-tuning task of ``corpus.tasks`` and the kind of head it needs (``model.heads``)."""
+
+
+@dataclass(frozen=True)
+class FinetuneConfig(FrozenConfig):
+    """Every choice of a fine-tuning run (see ``training.finetune``).
+
+    Attributes:
+        task: ``"ner"`` and ``"pos"`` (tagging), ``"classify"`` (grammaticality) or ``"qa"``
+            (extractive question answering), the datasets of ``corpus.tasks``.
+        steps: optimizer steps.
+        batch_size: examples per step.
+        lr: peak learning rate (linear warmup, then linear decay to 0).
+        warmup_ratio: fraction of ``steps`` spent warming up.
+        weight_decay: AdamW's decoupled weight decay (not on biases and LayerNorm).
+        grad_clip: largest global gradient norm; 0 turns clipping off.
+        eval_every: steps between evaluations on the validation split (and one at the end).
+        examples: training examples (the train split's size).
+        eval_examples: examples of the validation and of the test split.
+        max_len: longest encoding in tokens (at most the model's ``max_len``).
+        seed: seeds the head's initialisation, the example order and the dropout.
+        data_seed: seeds the task's dataset, so that runs with other seeds see the same data.
+        unseen_in: paragraphs of the pretraining corpus that no validation or test example
+            repeats (0 checks nothing; see ``corpus.tasks``).
+    """
+
+    task: FinetuneTask = "ner"
+    steps: int = 300
+    batch_size: int = 16
+    lr: float = 3e-4
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    eval_every: int = 100
+    examples: int = 2000
+    eval_examples: int = 500
+    max_len: int = 128
+    seed: int = 0
+    data_seed: int = 0
+    unseen_in: int = 20_000
+
+    @property
+    def kind(self) -> str:
+        """The head the task needs: ``"token"``, ``"sequence"`` or ``"span"``."""
+        return FINETUNE_TASKS[self.task]
+
+    @property
+    def warmup_steps(self) -> int:
+        """Steps of linear warmup, ``round(warmup_ratio * steps)``."""
+        return round(self.warmup_ratio * self.steps)
+
+    def validate(self) -> None:
+        """Check ranges."""
+        for name in ("steps", "batch_size", "eval_every", "examples", "eval_examples"):
+            check_whole(getattr(self, name), f"FinetuneConfig.{name}", 1)
+        for name in ("seed", "data_seed", "unseen_in"):
+            check_whole(getattr(self, name), f"FinetuneConfig.{name}", 0)
+        check_whole(self.max_len, "FinetuneConfig.max_len", 8, hint="; sentences need a few tokens, try 64")
+        if not self.lr > 0:
+            raise ValueError(f"FinetuneConfig.lr must be positive, got {self.lr!r}; try 3e-4")
+        if not 0.0 <= self.warmup_ratio <= 1.0:
+            raise ValueError(f"FinetuneConfig.warmup_ratio must be in [0, 1], got {self.warmup_ratio!r}; try 0.1")
+        if not self.weight_decay >= 0 or not self.grad_clip >= 0:
+            raise ValueError(
+                f"FinetuneConfig.weight_decay and grad_clip must be >= 0, "
+                f"got {self.weight_decay!r} and {self.grad_clip!r}"
+            )

@@ -11,12 +11,16 @@ positions, contributes $\\bar\\ell_k |M_k| / N$. (Averaging the micro-batch mean
 weight a masked token more when its micro-batch happens to hold fewer.) DDP *averages*
 gradients over the $W$ processes, so each process scales its part by $W$ as well. Then
 the step is the same whatever the split, up to the order of floating-point sums.
+
+What a micro-batch's loss averages over is the step's *objective*: masked positions for
+masked-LM training (``masked_lm_objective``, the default), labelled tokens or examples for
+fine-tuning (``training.finetune``). The weighting above is the same for all of them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -36,14 +40,45 @@ class StepStats:
     """What one optimizer step measured, over the whole global batch.
 
     Attributes:
-        loss: mean masked-LM loss over every masked position.
-        accuracy: fraction of masked positions predicted right.
+        loss: mean loss over every prediction (masked position, for masked-LM training).
+        accuracy: fraction of predictions that are right.
         grad_norm: global gradient norm before clipping (``nan`` if not computed).
     """
 
     loss: float
     accuracy: float
     grad_norm: float
+
+
+@dataclass(frozen=True)
+class MicroBatchResult:
+    """What an objective returns for one micro-batch, after its forward pass.
+
+    Attributes:
+        loss: the model's mean loss over the micro-batch's predictions (a scalar tensor).
+        n_predictions: how many predictions that mean is over (known on the host).
+        correct: how many of them are right (a scalar tensor).
+        logits: the model's logits (a zero loss made from them still runs backward).
+    """
+
+    loss: torch.Tensor
+    n_predictions: int
+    correct: torch.Tensor
+    logits: torch.Tensor
+
+
+Objective = Callable[[nn.Module, dict[str, torch.Tensor], Numerics], MicroBatchResult]
+"""Runs the model on a micro-batch (under autocast) and says what its loss averages over."""
+
+
+def masked_lm_objective(model: nn.Module, batch: dict[str, torch.Tensor], numerics: Numerics) -> MicroBatchResult:
+    """The masked-LM objective: mean cross-entropy over the masked positions of a collated batch."""
+    inputs = model_inputs(batch, numerics.device)  # positions and padding decided on the host
+    with autocast(numerics):
+        out = model(**inputs)
+    targets = inputs["labels"].flatten().index_select(0, inputs["masked_positions"])  # (N,), the logits' rows
+    correct = (out.logits.detach().argmax(dim=-1) == targets).sum()
+    return MicroBatchResult(out.loss, inputs["masked_positions"].numel(), correct, out.logits)
 
 
 @dataclass(frozen=True)
@@ -57,6 +92,7 @@ class StepTools:
         scaler: the float16 gradient scaler, or ``None``.
         grad_clip: largest gradient norm (0: no clipping).
         context: the data-parallel context.
+        objective: runs the model on a micro-batch; the masked-LM objective by default.
     """
 
     optimizer: torch.optim.Optimizer
@@ -65,22 +101,18 @@ class StepTools:
     scaler: torch.amp.GradScaler | None
     grad_clip: float
     context: DistributedContext
+    objective: Objective = masked_lm_objective
 
 
 def _backward(model: nn.Module, batch: dict[str, torch.Tensor], n_predictions: int, tools: StepTools) -> torch.Tensor:
     """Forward and backward one micro-batch; return ``(2,)`` [loss sum, correct count]."""
-    device = tools.numerics.device
-    inputs = model_inputs(batch, device)  # positions and padding decided on the host
-    n = inputs["masked_positions"].numel()
-    with autocast(tools.numerics):
-        out = model(**inputs)
-    # With nothing masked the model's mean loss is NaN; a zero loss still runs backward (DDP needs it).
+    out = tools.objective(model, batch, tools.numerics)
+    n = out.n_predictions
+    # With nothing to predict the model's mean loss is NaN; a zero loss still runs backward (DDP needs it).
     loss = out.loss * (n * tools.context.world_size / n_predictions) if n else out.logits.sum() * 0.0
     (tools.scaler.scale(loss) if tools.scaler is not None else loss).backward()
-    targets = inputs["labels"].flatten().index_select(0, inputs["masked_positions"])  # (N,), the logits' rows
-    correct = (out.logits.detach().argmax(dim=-1) == targets).sum()
-    loss_sum = out.loss.detach().float() * n if n else torch.zeros((), device=device)
-    return torch.stack([loss_sum, correct.float()])
+    loss_sum = out.loss.detach().float() * n if n else torch.zeros((), device=tools.numerics.device)
+    return torch.stack([loss_sum, out.correct.float()])
 
 
 def train_step(
@@ -91,8 +123,9 @@ def train_step(
     Args:
         model: the model, wrapped in DDP when several processes train.
         micro_batches: this process's micro-batches of the global batch, each with
-            ``input_ids``, ``attention_mask`` and ``labels`` ``(b, T)``.
-        n_predictions: masked positions in the whole global batch (all processes), > 0.
+            ``input_ids``, ``attention_mask`` and ``labels`` ``(b, T)`` (or what
+            ``tools.objective`` reads).
+        n_predictions: predictions (masked positions) in the whole global batch (all processes), > 0.
         tools: optimizer, scheduler, numerics, scaler, clipping, context.
         step: the index of this step (for the error message).
 

@@ -73,6 +73,21 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 @lru_cache(maxsize=4)
+def corpus_paragraphs(n_paragraphs: int, seed: int = 0, world_seed: int = 0) -> tuple[str, ...]:
+    """The first ``n_paragraphs`` paragraphs of a built-in corpus, generated once per process.
+
+    Args:
+        n_paragraphs: how many paragraphs (the default training corpus has ``DEFAULT_N_PARAGRAPHS``).
+        seed: the corpus seed.
+        world_seed: the corpus's world.
+
+    Returns:
+        The paragraphs, as ``generate_paragraphs`` returns them.
+    """
+    return tuple(generate_paragraphs(n_paragraphs, seed=seed, world_seed=world_seed))
+
+
+@lru_cache(maxsize=4)
 def corpus_sentences(n_paragraphs: int, seed: int = 0, world_seed: int = 0) -> frozenset[str]:
     """Every sentence of the first ``n_paragraphs`` paragraphs of a built-in corpus.
 
@@ -84,7 +99,7 @@ def corpus_sentences(n_paragraphs: int, seed: int = 0, world_seed: int = 0) -> f
     Returns:
         The sentences, split after ``.``, ``!`` and ``?``.
     """
-    paragraphs = generate_paragraphs(n_paragraphs, seed=seed, world_seed=world_seed)
+    paragraphs = corpus_paragraphs(n_paragraphs, seed, world_seed)
     return frozenset(sentence for paragraph in paragraphs for sentence in _SENTENCE_END.split(paragraph))
 
 
