@@ -1,8 +1,7 @@
 """The transformers path of fine-tuning: an exported run loads as a token classifier and trains on the package's data.
 
-``transformers.Trainer`` needs ``accelerate``, which the book does not install, so the steps
-are a plain torch loop over the transformers model (what ``Trainer`` would run, minus its
-bookkeeping).
+First a plain torch loop over the transformers model (what ``Trainer`` runs, minus its
+bookkeeping), then ``transformers.Trainer`` itself on the package's encoded split and collator.
 """
 
 from pathlib import Path
@@ -10,10 +9,10 @@ from pathlib import Path
 import datasets
 import torch
 from tokenizers import Tokenizer
-from transformers import AutoModelForTokenClassification
+from transformers import AutoModelForTokenClassification, Trainer, TrainingArguments
 
 from mlm_book.corpus.tasks import NER_LABELS, make_task_dataset
-from mlm_book.data.tasks import encode_task, task_batches
+from mlm_book.data.tasks import collate_task, encode_task, task_batches
 from mlm_book.interop import export_hf
 from mlm_book.model.checkpoint import save_model
 from mlm_book.model.config import ModelConfig
@@ -45,5 +44,31 @@ def test_an_exported_run_fine_tunes_in_transformers(tiny_tokenizer: Tokenizer, t
         out.loss.backward()
         optimizer.step()
         optimizer.zero_grad()
-        losses.append(float(out.loss))
+        losses.append(float(out.loss.detach()))
     assert losses[-1] < losses[0] - 0.2, losses
+
+
+def test_transformers_trainer_fine_tunes_an_export_on_the_package_data(
+    tiny_tokenizer: Tokenizer, tmp_path: Path
+) -> None:
+    torch.set_num_threads(1)
+    datasets.disable_progress_bars()
+    model = MLMModel(CONFIG, generator=torch.Generator().manual_seed(0)).eval()
+    save_model(model, tmp_path / "run", tiny_tokenizer)
+    export_hf(tmp_path / "run", tmp_path / "hf", progress=False)
+    hf = AutoModelForTokenClassification.from_pretrained(tmp_path / "hf", num_labels=len(NER_LABELS))
+    encoded = encode_task(
+        make_task_dataset("tagging", 32, 1, 1, unseen_in=0)["train"], tiny_tokenizer, "token", max_len=97
+    )
+    (batch,) = task_batches(encoded, 32)
+    with torch.no_grad():
+        before = float(hf.eval()(**batch).loss)
+    args = TrainingArguments(
+        output_dir=str(tmp_path / "trainer"), max_steps=12, per_device_train_batch_size=16, learning_rate=3e-3,
+        report_to=[], use_cpu=True, save_strategy="no", logging_steps=4, seed=0, disable_tqdm=True,
+    )  # fmt: skip
+    trainer = Trainer(model=hf, args=args, train_dataset=encoded, data_collator=collate_task)
+    result = trainer.train()
+    with torch.no_grad():
+        after = float(hf.eval()(**batch).loss)
+    assert result.global_step == 12 and after < before - 0.2, (before, after)
