@@ -52,6 +52,10 @@ class Probe:
         distractors: contrasting wrong words (the other number, a wrong class, another
             character's fact), useful to score a model by comparing probabilities.
         construction: which kind of sentence within the category, e.g. ``"attractor-pp"``.
+        subject: for agreement probes, the index of the noun the masked verb agrees with among
+            the probe's whitespace-separated words (which come before any punctuation, so it is
+            also the tokenizer's word index): ``2`` in *The rough bowls that ...*; ``None`` for
+            the other categories.
     """
 
     text: str
@@ -59,6 +63,7 @@ class Probe:
     answers: frozenset[str]
     distractors: frozenset[str]
     construction: str
+    subject: int | None = None
 
 
 def copies_answer(words: list[str] | tuple[str, ...], answers: frozenset[str]) -> bool:
@@ -127,7 +132,8 @@ def _one_probe(category: str, index: int, seed: int, world_seed: int, seen: froz
         if text in taken:
             continue  # a probe already made: counted twice, it would narrow the interval falsely
         taken.add(text)
-        return Probe(text, category, frozenset(answers), frozenset(distractors) - answers, name)
+        subject = w.tags.index("NOUN") if category == "agreement" else None  # the first noun is the subject's
+        return Probe(text, category, frozenset(answers), frozenset(distractors) - answers, name, subject)
     raise RuntimeError(f"could not build a valid {category} probe in {_MAX_TRIES} tries")  # pragma: no cover
 
 

@@ -78,6 +78,8 @@ def test_agreement_answers_match_the_subject_number():
         mass = set(lex.classes["dish"]) | set(lex.classes["drink"])
         nouns = [w for w in words if w in plurals or w in singulars or w in mass]
         head = nouns[0]  # the subject, or for "There [MASK] ...", the noun after the mask
+        assert p.subject is not None and p.text.split()[p.subject] == head, p  # the probe knows where it is
+        assert words_of(p.text)[p.subject] == head  # no punctuation before it: word and token-word indices agree
         plural = head in plurals
         assert p.answers == ({"are", "were"} if plural else {"is", "was"}) or p.answers == (
             {"have", "had"} if plural else {"has", "had"}
@@ -168,3 +170,9 @@ def test_probes_are_distinct_and_a_longer_list_extends_a_shorter_one():
         texts = [p.text for p in long if p.category == category]
         assert len(set(texts)) == len(texts) == 500
         assert [p for p in short if p.category == category] == [p for p in long if p.category == category][:50]
+
+
+def test_only_agreement_probes_name_a_subject():
+    assert all((p.subject is not None) == (p.category == "agreement") for p in probes())
+    starts = [p.subject for p in of("agreement") if p.construction == "attractor-pp"]
+    assert 1 in starts and 2 in starts  # "The keys ..." and "The old keys ...": word 1 is not always the subject
