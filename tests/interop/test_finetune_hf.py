@@ -22,13 +22,18 @@ from mlm_book.model.mlm import MLMModel
 CONFIG = ModelConfig(vocab_size=99, d_model=32, n_heads=2, n_layers=2, d_ff=37, max_len=97, dropout=0.0)
 
 
-def test_an_exported_run_fine_tunes_in_transformers(tiny_tokenizer: Tokenizer, tmp_path: Path) -> None:
+def _exported(tokenizer: Tokenizer, tmp_path: Path) -> tuple[MLMModel, torch.nn.Module]:
+    """A random tiny run, exported and loaded back as a transformers token classifier."""
     torch.set_num_threads(1)
     datasets.disable_progress_bars()
     model = MLMModel(CONFIG, generator=torch.Generator().manual_seed(0)).eval()
-    save_model(model, tmp_path / "run", tiny_tokenizer)
+    save_model(model, tmp_path / "run", tokenizer)
     export_hf(tmp_path / "run", tmp_path / "hf", progress=False)
-    hf = AutoModelForTokenClassification.from_pretrained(tmp_path / "hf", num_labels=len(NER_LABELS))
+    return model, AutoModelForTokenClassification.from_pretrained(tmp_path / "hf", num_labels=len(NER_LABELS))
+
+
+def test_an_exported_run_fine_tunes_in_transformers(tiny_tokenizer: Tokenizer, tmp_path: Path) -> None:
+    model, hf = _exported(tiny_tokenizer, tmp_path)
     data = make_task_dataset("tagging", 16, 1, 1, unseen_in=0)["train"]
     (batch,) = task_batches(encode_task(data, tiny_tokenizer, "token", max_len=97), 16)
     ours = TaskModel.from_pretrained(model, "token", len(NER_LABELS)).eval()
@@ -51,12 +56,7 @@ def test_an_exported_run_fine_tunes_in_transformers(tiny_tokenizer: Tokenizer, t
 def test_transformers_trainer_fine_tunes_an_export_on_the_package_data(
     tiny_tokenizer: Tokenizer, tmp_path: Path
 ) -> None:
-    torch.set_num_threads(1)
-    datasets.disable_progress_bars()
-    model = MLMModel(CONFIG, generator=torch.Generator().manual_seed(0)).eval()
-    save_model(model, tmp_path / "run", tiny_tokenizer)
-    export_hf(tmp_path / "run", tmp_path / "hf", progress=False)
-    hf = AutoModelForTokenClassification.from_pretrained(tmp_path / "hf", num_labels=len(NER_LABELS))
+    model, hf = _exported(tiny_tokenizer, tmp_path)
     encoded = encode_task(
         make_task_dataset("tagging", 32, 1, 1, unseen_in=0)["train"], tiny_tokenizer, "token", max_len=97
     )
