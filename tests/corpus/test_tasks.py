@@ -4,8 +4,18 @@ import pytest
 
 from mlm_book.corpus import DEFAULT_N_PARAGRAPHS, detokenize, world
 from mlm_book.corpus.synthetic.probes import corpus_paragraphs, corpus_sentences
-from mlm_book.corpus.tasks import GRAMMAR_LABELS, NER_LABELS, POS_TAGS, TASK_DATASETS, make_task_dataset, ner_tag
+from mlm_book.corpus.tasks import (
+    GRAMMAR_LABELS,
+    NER_LABELS,
+    NUMBER_LABELS,
+    POS_TAGS,
+    TASK_DATASETS,
+    make_task_dataset,
+    ner_tag,
+)
 from mlm_book.corpus.tasks.grammar import SWAPS
+from mlm_book.corpus.tasks.number import VERB_NUMBER
+from mlm_book.utils.special_tokens import IGNORE_INDEX, MASK_TOKEN
 
 
 def _texts(split) -> list[str]:
@@ -57,6 +67,28 @@ def test_grammar_is_balanced_and_errors_are_one_swap() -> None:
         assert any(word.strip(".").lower() in SWAPS for word in row["text"].split())
 
 
+def _unmasked(row: dict) -> str:
+    """The source sentence of a number example: the hidden verb put back."""
+    k = row["tokens"].index(MASK_TOKEN)
+    verb = row["verb"].capitalize() if k == 0 else row["verb"]
+    return detokenize([*row["tokens"][:k], verb, *row["tokens"][k + 1 :]])
+
+
+def test_number_hides_one_agreeing_verb_and_labels_only_it() -> None:
+    data = make_task_dataset("number", 41, 10, 11, unseen_in=0)
+    assert data["train"].features["label"].names == list(NUMBER_LABELS)
+    for split in data.values():
+        labels = split["label"]
+        assert labels.count(1) == len(labels) // 2  # balanced: the majority baseline is 0.5
+        for row in split:
+            k = row["tokens"].index(MASK_TOKEN)
+            assert row["tokens"].count(MASK_TOKEN) == 1 and len(row["number_tags"]) == len(row["tokens"])
+            assert row["number_tags"][k] == row["label"] == VERB_NUMBER[row["verb"]]
+            assert all(tag == IGNORE_INDEX for i, tag in enumerate(row["number_tags"]) if i != k)
+    texts = [detokenize(row["tokens"]) for split in data.values() for row in split]
+    assert len(set(texts)) == len(texts)  # no masked text twice, in a split or across splits
+
+
 def test_qa_answers_are_spans_of_the_context_about_the_named_character() -> None:
     data = make_task_dataset("qa", 30, 5, 5, unseen_in=0)
     for split in data.values():
@@ -90,13 +122,16 @@ def test_no_test_text_occurs_in_the_default_pretraining_corpus() -> None:
     tagging = make_task_dataset("tagging", 0, 50, 200)
     grammar = make_task_dataset("grammar", 0, 50, 200)
     qa = make_task_dataset("qa", 0, 20, 100)
+    number = make_task_dataset("number", 0, 50, 200)
     for split in ("validation", "test"):
         assert not {detokenize(words) for words in tagging[split]["tokens"]} & sentences
         assert not set(grammar[split]["text"]) & sentences
         assert not set(qa[split]["context"]) & paragraphs
+        assert not {_unmasked(row) for row in number[split]} & sentences
     # the check is not idle: without it, the test split would repeat pretraining sentences
     unchecked = make_task_dataset("tagging", 0, 0, 200, unseen_in=0)["test"]["tokens"]
     assert {detokenize(words) for words in unchecked} & sentences
+    assert {_unmasked(row) for row in make_task_dataset("number", 0, 0, 200, unseen_in=0)["test"]} & sentences
 
 
 def test_an_unknown_task_is_refused() -> None:

@@ -8,14 +8,17 @@ splits and the columns transformers' task scripts expect:
 * ``"grammar"`` -- ``text`` and ``label`` (1 grammatical, 0 an agreement
   error: one ``is/are``, ``was/were`` or ``has/have`` swapped for the other number);
 * ``"qa"`` -- ``question``, ``context`` and SQuAD's ``answers``
-  (``{"text": [...], "answer_start": [char offsets]}``).
+  (``{"text": [...], "answer_start": [char offsets]}``);
+* ``"number"`` -- ``tokens`` with one agreeing verb replaced by ``[MASK]``, ``number_tags``
+  (-100 except at the mask: 0 singular, 1 plural), ``label`` and ``verb``: what a linear
+  probe of the subject's number at the verb is fitted on.
 
 Every example comes from random streams the pretraining corpus never uses
 (``derive_seed(seed, "task", TASK, SPLIT, ...)``). The splits are built test first, then
 validation, then train, each skipping any text an earlier split holds, so the test split does
 not depend on the size of the others and no text is in two splits. A test or validation example
 whose text occurs in the default pretraining corpus (corpus seed 0, ``unseen_in`` paragraphs)
-is drawn again: sentences for tagging and grammaticality (the grammatical source sentence),
+is drawn again: sentences for tagging, grammaticality and number (the grammatical source sentence),
 whole contexts for QA (its sentences state the world's facts in the corpus's own words, as
 ``facts`` probes do).
 """
@@ -27,12 +30,13 @@ import datasets
 from mlm_book.corpus.synthetic.generate import DEFAULT_N_PARAGRAPHS
 from mlm_book.corpus.tasks.common import TASK_SPLITS, TaskSpec
 from mlm_book.corpus.tasks.grammar import GRAMMAR_LABELS, grammar_dataset
+from mlm_book.corpus.tasks.number import NUMBER_LABELS, number_dataset
 from mlm_book.corpus.tasks.qa import QA_KINDS, qa_dataset
 from mlm_book.corpus.tasks.tagging import NER_LABELS, POS_TAGS, ner_tag, tagging_dataset
 
-TASK_DATASETS: tuple[str, ...] = ("tagging", "grammar", "qa")
+TASK_DATASETS: tuple[str, ...] = ("tagging", "grammar", "qa", "number")
 """The task datasets :func:`make_task_dataset` builds."""
-_BUILDERS = {"tagging": tagging_dataset, "grammar": grammar_dataset, "qa": qa_dataset}
+_BUILDERS = {"tagging": tagging_dataset, "grammar": grammar_dataset, "qa": qa_dataset, "number": number_dataset}
 
 
 def make_task_dataset(
@@ -48,7 +52,8 @@ def make_task_dataset(
     """Build a task dataset of the synthetic world, seeded, with train/validation/test splits.
 
     Args:
-        task: ``"tagging"`` (entities and parts of speech), ``"grammar"`` or ``"qa"``.
+        task: ``"tagging"`` (entities and parts of speech), ``"grammar"``, ``"qa"`` or
+            ``"number"`` (the subject's number at a masked verb).
         n_train, n_validation, n_test: examples per split (non-negative).
         seed: the task seed; its streams are never the pretraining corpus's.
         world_seed: the world (default: the book's).
@@ -69,6 +74,7 @@ def make_task_dataset(
 __all__ = [
     "GRAMMAR_LABELS",
     "NER_LABELS",
+    "NUMBER_LABELS",
     "POS_TAGS",
     "QA_KINDS",
     "TASK_DATASETS",
