@@ -27,6 +27,7 @@ _FLAG_FIELDS = {
     "batch_size": "batch_size",
     "lr": "lr",
     "seed": "seed",
+    "doc_stride": "doc_stride",
 }
 
 
@@ -43,6 +44,9 @@ def add_finetune_command(sub: Any) -> None:
     finetune.add_argument("--steps", type=positive_int, help="optimizer steps (default 300)")
     finetune.add_argument("--batch-size", type=positive_int, help="examples per step (default 16)")
     finetune.add_argument("--lr", type=positive_float, help="peak learning rate (default 3e-4)")
+    finetune.add_argument(
+        "--doc-stride", type=whole_number, help="qa: tokens shared by the windows of a long context (max_len // 4)"
+    )
     finetune.add_argument("--seed", type=whole_number, help="seed of the head, the order and the dropout")
     finetune.add_argument("--config", type=Path, help="a JSON file of FinetuneConfig fields")
     finetune.add_argument("--device", default="cpu", help="cpu, cuda ... (default cpu)")

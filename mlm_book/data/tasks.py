@@ -9,9 +9,10 @@ label goes to the first piece and every other piece gets ``IGNORE_INDEX`` (-100)
 
 **Question answering.** The pair is encoded as ``[CLS] question [SEP] context [SEP]``, and the
 answer's character span becomes the first and last context tokens that overlap it
-(``start_positions``, ``end_positions``). Too long a pair loses the end of its context; if the
-answer is cut away both positions point at ``[CLS]`` (index 0), as BERT does for a window
-without the answer, so the example still trains the model to say "not here".
+(``start_positions``, ``end_positions``). Too long a pair is read through overlapping windows
+of its context (``doc_stride``), or, without windows, loses the end of its context; a window
+that does not hold the answer points at ``[CLS]`` (index 0), as BERT does, so it still trains
+the model to say "not here".
 
 **Classification.** The text is encoded; the label is the example's.
 
@@ -133,40 +134,84 @@ def answer_positions(offsets: Sequence[tuple[int, int]], start_char: int, end_ch
     return inside[0], inside[-1]
 
 
-def encode_qa(batch: dict[str, list[Any]], tokenizer: Tokenizer, *, max_len: int) -> dict[str, list[Any]]:
+def _windows(n_context: int, room: int, doc_stride: int | None) -> list[int]:
+    """First context token of each window: one window if ``doc_stride`` is None, else overlapping ones."""
+    if doc_stride is None or n_context <= room:
+        return [0]
+    if doc_stride >= room:
+        raise ValueError(
+            f"doc_stride={doc_stride} must be less than the {room} context tokens a window holds; "
+            "lower it or raise max_len"
+        )
+    return [*range(0, n_context - room, room - doc_stride), n_context - room]  # the last ends at the end
+
+
+def encode_qa(
+    batch: dict[str, list[Any]], tokenizer: Tokenizer, *, max_len: int, doc_stride: int | None = None
+) -> dict[str, list[Any]]:
     """Encode question-context pairs and locate the answers (``Dataset.map(batched=True)``).
+
+    With ``doc_stride`` a context too long for ``max_len`` is read through overlapping windows,
+    as BERT read SQuAD: each window is ``[CLS] question [SEP] part of the context [SEP]``, the
+    next window starts ``room - doc_stride`` context tokens later (``room`` is what a window
+    holds), the last one ends at the context's end, and a window that does not hold the whole
+    answer points at ``[CLS]`` (0, 0). Every window keeps the index of its question
+    (``example``), so that decoding can pick the best span over all of a question's windows.
 
     Args:
         batch: columns ``question``, ``context`` and ``answers`` (SQuAD's: ``text`` and
-            ``answer_start``; the first answer is the training target).
+            ``answer_start``; the first answer is the training target), and optionally
+            ``example`` (each row's index in its split; default: its index in the batch).
         tokenizer: the model's tokenizer (pairs become ``[CLS] q [SEP] c [SEP]``).
-        max_len: cut the context so that the pair fits in this many tokens.
+        max_len: the longest window in tokens.
+        doc_stride: context tokens that consecutive windows share; ``None`` keeps one window
+            per question and cuts the rest of its context away.
 
     Returns:
-        ``input_ids``, ``start_positions``, ``end_positions`` and ``offsets`` (per token, its
-        character span in the context, ``[-1, -1]`` outside the context).
+        ``input_ids``, ``start_positions``, ``end_positions``, ``offsets`` (per token, its
+        character span in the context, ``[-1, -1]`` outside the context) and ``example``, one
+        row per window.
 
     Raises:
-        ValueError: if a question alone leaves no room for any context.
+        ValueError: if a question alone leaves no room for any context, or windows would not
+            advance (``doc_stride`` too large).
     """
     _check_max_len(max_len, least=4)
+    if doc_stride is not None and (isinstance(doc_stride, bool) or not isinstance(doc_stride, int) or doc_stride < 0):
+        raise ValueError(f"doc_stride must be a whole number >= 0 or None, got {doc_stride!r}; try max_len // 4")
     pairs = list(zip(batch["question"], batch["context"]))
-    out: dict[str, list[Any]] = {"input_ids": [], "start_positions": [], "end_positions": [], "offsets": []}
-    for encoding, answers in zip(_backend(tokenizer).encode_batch(pairs), batch["answers"]):
+    examples = batch.get("example", range(len(pairs)))
+    out: dict[str, list[Any]] = {
+        "input_ids": [],
+        "start_positions": [],
+        "end_positions": [],
+        "offsets": [],
+        "example": [],
+    }
+    for encoding, answers, example in zip(_backend(tokenizer).encode_batch(pairs), batch["answers"], examples):
         sequence_ids, offsets = encoding.sequence_ids, encoding.offsets
         n_question = sequence_ids.index(1)  # [CLS] question [SEP]
         if n_question + 2 > max_len:
             raise ValueError(f"a question takes {n_question} tokens, leaving no context within max_len={max_len}")
-        n_context = min(len(encoding.ids) - n_question - 1, max_len - n_question - 1)
-        ids = encoding.ids[: n_question + n_context] + [SEP_ID]
-        spans = [_NOT_CONTEXT] * n_question + list(offsets[n_question : n_question + n_context]) + [_NOT_CONTEXT]
+        n_context, room = len(encoding.ids) - n_question - 1, max_len - n_question - 1
         start_char = int(answers["answer_start"][0])
-        start, end = answer_positions(spans, start_char, start_char + len(answers["text"][0]))
-        out["input_ids"].append(ids)
-        out["start_positions"].append(start)
-        out["end_positions"].append(end)
-        out["offsets"].append([list(span) for span in spans])
+        end_char = start_char + len(answers["text"][0])
+        for first in _windows(n_context, room, doc_stride):
+            window = slice(n_question + first, n_question + min(first + room, n_context))
+            ids = encoding.ids[:n_question] + encoding.ids[window] + [SEP_ID]
+            spans = [_NOT_CONTEXT] * n_question + list(offsets[window]) + [_NOT_CONTEXT]
+            start, end = answer_positions(spans, start_char, end_char)
+            out["input_ids"].append(ids)
+            out["start_positions"].append(start)
+            out["end_positions"].append(end)
+            out["offsets"].append([list(span) for span in spans])
+            out["example"].append(int(example))
     return out
+
+
+def _encode_qa_indexed(batch: dict[str, list[Any]], indices: list[int], **kwargs: Any) -> dict[str, list[Any]]:
+    """:func:`encode_qa` with each row's index in its split as ``example``."""
+    return encode_qa({**batch, "example": indices}, **kwargs)
 
 
 def encode_task(
@@ -179,17 +224,19 @@ def encode_task(
         tokenizer: the model's tokenizer.
         kind: one of :data:`TASK_KINDS`.
         max_len: the longest encoding.
-        **kwargs: passed to the encoder (``label_column`` for tagging).
+        **kwargs: passed to the encoder (``label_column`` for tagging, ``doc_stride`` for spans).
 
     Returns:
-        The encoded split (``input_ids`` and its labels, plus ``offsets`` for spans).
+        The encoded split (``input_ids`` and its labels, plus ``offsets`` and ``example`` for
+        spans: one row per window, which may be more rows than questions).
     """
-    encoders = {"token": encode_tagging, "sequence": encode_classification, "span": encode_qa}
+    encoders = {"token": encode_tagging, "sequence": encode_classification, "span": _encode_qa_indexed}
     if kind not in encoders:
         raise ValueError(f"unknown task kind {kind!r}; choose from {TASK_KINDS}")
     return dataset.map(
         encoders[kind],
         batched=True,
+        with_indices=kind == "span",
         remove_columns=dataset.column_names,
         fn_kwargs={"tokenizer": tokenizer, "max_len": max_len, **kwargs},
         load_from_cache_file=False,
@@ -209,8 +256,8 @@ def collate_task(rows: Sequence[dict[str, Any]]) -> dict[str, Tensor]:
 
     Returns:
         ``input_ids`` and ``attention_mask`` ``(B, T)``; ``labels`` ``(B, T)`` (padded with
-        -100) or ``(B,)``; ``start_positions`` and ``end_positions`` ``(B,)``; ``offsets``
-        ``(B, T, 2)`` (padded with -1) when the rows have them.
+        -100) or ``(B,)``; ``start_positions``, ``end_positions`` and ``example`` ``(B,)``;
+        ``offsets`` ``(B, T, 2)`` (padded with -1) when the rows have them.
     """
     if not rows:
         raise ValueError("cannot collate an empty batch; pass at least one row")
@@ -221,7 +268,7 @@ def collate_task(rows: Sequence[dict[str, Any]]) -> dict[str, Tensor]:
     if "labels" in rows[0]:
         labels = [r["labels"] for r in rows]
         batch["labels"] = _pad(labels, IGNORE_INDEX) if isinstance(labels[0], list) else torch.tensor(labels)
-    for key in ("start_positions", "end_positions"):
+    for key in ("start_positions", "end_positions", "example"):
         if key in rows[0]:
             batch[key] = torch.tensor([r[key] for r in rows], dtype=torch.long)
     if "offsets" in rows[0]:

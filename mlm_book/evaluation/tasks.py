@@ -227,20 +227,31 @@ def score_qa(
     contexts: Sequence[str],
     answers: Sequence[Sequence[str]],
 ) -> TaskScores:
-    """SQuAD exact match and F1 of a span model, decoding each batch's best spans.
+    """SQuAD exact match and F1 of a span model: each question's best span over its windows.
+
+    In every window the best span maximises ``s_i + e_j`` (:func:`best_spans`); a question read
+    through several windows (``data.tasks.encode_qa`` with ``doc_stride``) takes the span of its
+    highest-scoring window, as BERT's SQuAD decoder does. A question no window scores gets "".
 
     Args:
         model: a span ``TaskModel``.
-        batches: collated batches with ``offsets`` ``(B, T, 2)`` (-1 outside the context), in
-            the order of ``contexts``.
+        batches: collated batches with ``offsets`` ``(B, T, 2)`` (-1 outside the context) and
+            ``example`` (each window's question); without ``example`` the rows are the
+            questions, in the order of ``contexts``.
         contexts: the context of each question.
         answers: the gold answer texts of each question.
     """
-    texts = []
+    best: dict[int, tuple[float, str]] = {}
+    rows = 0
     for batch, logits in zip(batches, predict(model, batches)):
         offsets = batch["offsets"]
         spans = best_spans(logits[..., 0], logits[..., 1], offsets[..., 0] >= 0)
-        for row, (first, last) in enumerate(spans.tolist()):
+        examples = batch["example"].tolist() if "example" in batch else range(rows, rows + len(spans))
+        for row, ((first, last), example) in enumerate(zip(spans.tolist(), examples)):
+            score = float(logits[row, first, 0] + logits[row, last, 1])
             start, end = int(offsets[row, first, 0]), int(offsets[row, last, 1])
-            texts.append(contexts[len(texts)][start:end] if start >= 0 else "")
-    return squad_scores(texts, answers)
+            text = contexts[example][start:end] if start >= 0 else ""
+            if example not in best or score > best[example][0]:
+                best[example] = (score, text)
+        rows += len(spans)
+    return squad_scores([best[i][1] if i in best else "" for i in range(len(contexts))], answers)

@@ -251,6 +251,8 @@ class FinetuneConfig(FrozenConfig):
         examples: training examples (the train split's size).
         eval_examples: examples of the validation and of the test split.
         max_len: longest encoding in tokens (at most the model's ``max_len``).
+        doc_stride: QA only: context tokens that consecutive windows of a long context share
+            (``data.tasks.encode_qa``); ``None`` means ``max_len // 4``.
         seed: seeds the head's initialisation, the example order and the dropout.
         data_seed: seeds the task's dataset, so that runs with other seeds see the same data.
         unseen_in: paragraphs of the pretraining corpus that no validation or test example
@@ -268,6 +270,7 @@ class FinetuneConfig(FrozenConfig):
     examples: int = 2000
     eval_examples: int = 500
     max_len: int = 128
+    doc_stride: int | None = None
     seed: int = 0
     data_seed: int = 0
     unseen_in: int = 20_000
@@ -282,6 +285,11 @@ class FinetuneConfig(FrozenConfig):
         """Steps of linear warmup, ``round(warmup_ratio * steps)``."""
         return round(self.warmup_ratio * self.steps)
 
+    @property
+    def stride(self) -> int:
+        """The QA windows' overlap in tokens: ``doc_stride``, or ``max_len // 4`` when it is ``None``."""
+        return self.max_len // 4 if self.doc_stride is None else self.doc_stride
+
     def validate(self) -> None:
         """Check ranges."""
         for name in ("steps", "batch_size", "eval_every", "examples", "eval_examples"):
@@ -289,6 +297,13 @@ class FinetuneConfig(FrozenConfig):
         for name in ("seed", "data_seed", "unseen_in"):
             check_whole(getattr(self, name), f"FinetuneConfig.{name}", 0)
         check_whole(self.max_len, "FinetuneConfig.max_len", 8, hint="; sentences need a few tokens, try 64")
+        if self.doc_stride is not None:
+            check_whole(self.doc_stride, "FinetuneConfig.doc_stride", 0, hint="; or None for max_len // 4")
+            if self.doc_stride >= self.max_len // 2:
+                raise ValueError(
+                    f"FinetuneConfig.doc_stride={self.doc_stride} must be less than max_len // 2 = "
+                    f"{self.max_len // 2}, or windows barely advance; try None (max_len // 4)"
+                )
         if not self.lr > 0:
             raise ValueError(f"FinetuneConfig.lr must be positive, got {self.lr!r}; try 3e-4")
         if not 0.0 <= self.warmup_ratio <= 1.0:

@@ -121,7 +121,7 @@ def score_split(model: nn.Module, tokenizer: Tokenizer, config: FinetuneConfig, 
     Returns:
         The task's scores (see ``evaluation.tasks``).
     """
-    encoded = encode_task(split, tokenizer, config.kind, max_len=config.max_len, **_label_column(config))
+    encoded = encode_task(split, tokenizer, config.kind, max_len=config.max_len, **_encode_options(config))
     return _scorer(config, split)(model, task_batches(encoded, config.batch_size))
 
 
@@ -148,8 +148,11 @@ def evaluate_finetuned(
     return score_split(model, tokenizer, config, dataset[split])
 
 
-def _label_column(config: FinetuneConfig) -> dict[str, str]:
-    return {"label_column": "pos_tags"} if config.task == "pos" else {}
+def _encode_options(config: FinetuneConfig) -> dict[str, Any]:
+    """The encoder's options: which tags for ``pos``, the windows' overlap for ``qa``."""
+    if config.task == "pos":
+        return {"label_column": "pos_tags"}
+    return {"doc_stride": config.stride} if config.kind == "span" else {}
 
 
 def _check(config: FinetuneConfig, model_config: ModelConfig, tokenizer: Tokenizer) -> None:
@@ -187,7 +190,7 @@ def finetune(
     _check(config, model_config, tokenizer)
     dataset = task_dataset(config) if dataset is None else dataset
     names = LABEL_NAMES.get(config.task, ())
-    encoded = encode_task(dataset["train"], tokenizer, config.kind, max_len=config.max_len, **_label_column(config))
+    encoded = encode_task(dataset["train"], tokenizer, config.kind, max_len=config.max_len, **_encode_options(config))
     init = torch.Generator().manual_seed(derive_seed(config.seed, "finetune", "init"))
     num_labels = max(len(names), 2)
     if isinstance(model, ModelConfig):

@@ -63,8 +63,10 @@ def test_finetune_writes_a_model_and_scores_that_evaluate_reproduces(
     assert main(["evaluate", str(out), "--split", "test"]) == 0
     assert f"ner test: accuracy {accuracy:.3f}" in capsys.readouterr().out
     # writing again into a fine-tuned directory is allowed: it holds a finetune output
-    assert main(["finetune", str(run), "--task", "qa", "--out", str(out), "--config", str(config_file), *FAST]) == 0
+    qa = ["finetune", str(run), "--task", "qa", "--out", str(out), "--config", str(config_file), "--doc-stride", "3"]
+    assert main([*qa, *FAST]) == 0
     assert json.loads((out / "task_config.json").read_text())["kind"] == "span"
+    assert json.loads((out / "finetune_config.json").read_text())["doc_stride"] == 3
 
 
 def test_user_mistakes_are_one_line(run: Path, tmp_path: Path, one_line_error: Callable[[], str]) -> None:

@@ -66,6 +66,35 @@ def test_an_answer_cut_away_points_at_cls(tiny_tokenizer: Tokenizer) -> None:
         encode_qa(row, tiny_tokenizer, max_len=4)
 
 
+def test_long_contexts_are_read_through_overlapping_windows(tiny_tokenizer: Tokenizer) -> None:
+    data = make_task_dataset("qa", 12, 1, 1, unseen_in=0)["train"]
+    whole = encode_qa(data[:], tiny_tokenizer, max_len=512)
+    out = encode_qa(data[:], tiny_tokenizer, max_len=48, doc_stride=8)
+    assert len(out["input_ids"]) > len(data)  # some contexts need more than one window
+    for i, row in enumerate(data):
+        windows = [k for k, e in enumerate(out["example"]) if e == i]
+        n_question = whole["input_ids"][i].index(3) + 1  # [CLS] question [SEP]
+        context = whole["input_ids"][i][n_question:-1]
+        pieces = [out["input_ids"][k][n_question:-1] for k in windows]
+        assert all(len(out["input_ids"][k]) <= 48 for k in windows)
+        assert all(out["input_ids"][k][:n_question] == whole["input_ids"][i][:n_question] for k in windows)
+        for a, b in zip(pieces, pieces[1:-1]):  # windows advance by room - doc_stride, sharing 8 tokens
+            assert a[-8:] == b[:8]
+        assert pieces[0] == context[: len(pieces[0])] and pieces[-1] == context[len(context) - len(pieces[-1]) :]
+        found = [k for k in windows if out["start_positions"][k] > 0]
+        assert found  # the answer lies whole in at least one window, and maps back to its text
+        for k in found:
+            start, end, offsets = out["start_positions"][k], out["end_positions"][k], out["offsets"][k]
+            assert row["context"][offsets[start][0] : offsets[end][1]] == row["answers"]["text"][0]
+    encoded = encode_task(data, tiny_tokenizer, "span", max_len=48, doc_stride=8)
+    assert encoded["example"] == out["example"]  # the split's row index, not the map batch's
+    assert collate_task(encoded.to_list()[:3])["example"].tolist() == out["example"][:3]
+    with pytest.raises(ValueError, match="^doc_stride=40 must be less than the"):
+        encode_qa(data[:], tiny_tokenizer, max_len=48, doc_stride=40)
+    with pytest.raises(ValueError, match="^doc_stride must be a whole number >= 0 or None, got -1"):
+        encode_qa(data[:], tiny_tokenizer, max_len=48, doc_stride=-1)
+
+
 def test_batches_pad_labels_with_ignore_and_count_targets(tiny_tokenizer: Tokenizer) -> None:
     data = make_task_dataset("tagging", 5, 1, 1, unseen_in=0)["train"]
     encoded = encode_task(data, tiny_tokenizer, "token", max_len=40, label_column="pos_tags")

@@ -7,6 +7,7 @@ from mlm_book.evaluation.tasks import (
     best_spans,
     entity_f1,
     entity_spans,
+    score_qa,
     squad_exact_match,
     squad_f1,
     squad_normalize,
@@ -54,3 +55,37 @@ def test_best_spans_stay_in_the_context_and_in_order() -> None:
     context = torch.tensor([[False, True, True, True, False], [True] * 5])
     # row 0: [CLS] and token 4 are outside; row 1: end 1 before start 3 is not allowed
     assert best_spans(start, end, context).tolist() == [[2, 3], [1, 1]]
+
+
+class _FixedSpans(torch.nn.Module):
+    """A span model whose logits are given, batch by batch."""
+
+    def __init__(self, logits: list[torch.Tensor]) -> None:
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+        self.logits = list(logits)
+
+    def forward(self, **_: object) -> object:
+        return type("Out", (), {"logits": self.logits.pop(0)})()
+
+
+def test_score_qa_takes_each_question_s_best_window() -> None:
+    contexts, answers = ["red fox ran", "blue cat"], [["fox"], ["cat"]]
+    # question 0 in two windows: "red fox" (tokens 1-2) and "fox ran" (tokens 1-2); question 1 in one
+    offsets = torch.tensor(
+        [
+            [[-1, -1], [0, 3], [4, 7], [-1, -1]],
+            [[-1, -1], [4, 7], [8, 11], [-1, -1]],
+            [[-1, -1], [0, 4], [5, 8], [-1, -1]],
+        ]
+    )
+    logits = torch.zeros(3, 4, 2)
+    logits[0, 1] = torch.tensor([2.0, 2.0])  # window 0 says "red", with score 4
+    logits[1, 1] = torch.tensor([3.0, 3.0])  # window 1 says "fox", with score 6: the better window
+    logits[2, 2] = torch.tensor([1.0, 1.0])  # question 1: "cat"
+    batch = {"input_ids": torch.ones(3, 4, dtype=torch.long), "attention_mask": torch.ones(3, 4, dtype=torch.long)}
+    batch |= {"offsets": offsets, "example": torch.tensor([0, 0, 1])}
+    scores = score_qa(_FixedSpans([logits]), [batch], contexts, answers)
+    assert scores.scores["exact_match"] == 1.0 and scores.n == 2
+    logits[0, 1] = torch.tensor([4.0, 4.0])  # now window 0 wins: "red" is wrong
+    assert score_qa(_FixedSpans([logits]), [batch], contexts, answers).scores["exact_match"] == 0.5

@@ -82,6 +82,8 @@ def test_same_seed_same_run_and_the_pretrained_model_is_not_changed(tokenizer: T
         ({"steps": 0}, "FinetuneConfig.steps must be a whole number >= 1, got 0"),
         ({"lr": -1.0}, "FinetuneConfig.lr must be positive, got -1.0; try 3e-4"),
         ({"max_len": 4}, "FinetuneConfig.max_len must be a whole number >= 8, got 4"),
+        ({"doc_stride": -1}, "FinetuneConfig.doc_stride must be a whole number >= 0, got -1; or None for max_len"),
+        ({"doc_stride": 64}, "FinetuneConfig.doc_stride=64 must be less than max_len // 2 = 64"),
     ],
 )
 def test_bad_configs_are_one_line(fields: dict, message: str) -> None:
