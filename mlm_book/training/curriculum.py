@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from mlm_book.data import Keep
+from mlm_book.masking.config import check_probabilities
 from mlm_book.utils.config import FrozenConfig, check_whole
 
 LengthKind = Literal["fixed", "stepwise", "linear"]
@@ -199,11 +200,14 @@ class StepPlan:
         length: tokens per sequence (``[CLS]`` included).
         batch_size: sequences in the step.
         mask_prob: the training mask rate, or ``None`` for the run's ``MaskingConfig``.
+        replace_probs: the training (mask, random, keep) split of the selected tokens, or
+            ``None`` for the run's ``MaskingConfig``.
     """
 
     length: int
     batch_size: int
     mask_prob: float | None
+    replace_probs: tuple[float, float, float] | None = None
 
     @property
     def tokens(self) -> int:
@@ -219,15 +223,27 @@ class Curriculum(FrozenConfig):
         length: the sequence length per step (default: always the full length).
         mask_rate: the training mask rate per step, or ``None`` to train at the run's
             ``MaskingConfig.mask_prob``.
+        replace_probs: what training does with a selected token, (mask, random, keep), or
+            ``None`` for the run's ``MaskingConfig.replace_probs``. With ``keep`` large, a run
+            *predicts* more tokens than it *corrupts*: ``mask_rate=0.4`` with
+            ``(0.3, 0.0375, 0.6625)`` predicts 40% of the tokens but masks 12% and replaces
+            1.5%, exactly what BERT's 15% with 80/10/10 corrupts (Wettig et al., 2023, separate
+            the two effects of a higher rate this way). Evaluation keeps the run's masking.
     """
 
     length: LengthSchedule = field(default_factory=LengthSchedule)
     mask_rate: MaskRateSchedule | None = None
+    replace_probs: tuple[float, float, float] | None = None
+
+    def validate(self) -> None:
+        """Check the training split of the selected tokens (the schedules check themselves)."""
+        if self.replace_probs is not None:
+            check_probabilities(self.mask_rate.start if self.mask_rate else 0.15, self.replace_probs)
 
     @property
     def is_plain(self) -> bool:
-        """True if it changes nothing: full length, the run's own mask rate."""
-        return self.length.kind == "fixed" and self.mask_rate is None
+        """True if it changes nothing: full length, the run's own masking."""
+        return self.length.kind == "fixed" and self.mask_rate is None and self.replace_probs is None
 
     def plan(self, step: int, total_steps: int, *, full_len: int, batch_size: int, divisor: int = 1) -> StepPlan:
         """The length, batch size and mask rate of optimizer step ``step``.
@@ -245,4 +261,4 @@ class Curriculum(FrozenConfig):
         length = self.length.length_at(step, total_steps, full_len)
         batch = self.length.batch_at(length, full_len, batch_size, divisor)
         rate = self.mask_rate.rate_at(step, total_steps) if self.mask_rate is not None else None
-        return StepPlan(length=length, batch_size=batch, mask_prob=rate)
+        return StepPlan(length=length, batch_size=batch, mask_prob=rate, replace_probs=self.replace_probs)

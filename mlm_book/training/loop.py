@@ -193,8 +193,10 @@ class _Loop:
         if plan.length != self.config.seq_len:
             examples = cut_blocks(examples, plan.length, plan.batch_size, keep=self.config.curriculum.length.keep)
         collate = self.collate
-        if plan.mask_prob is not None and plan.mask_prob != self.config.masking.mask_prob:
-            masking = dataclasses.replace(self.config.masking, mask_prob=plan.mask_prob)
+        changes = {"mask_prob": plan.mask_prob, "replace_probs": plan.replace_probs}
+        changes = {k: v for k, v in changes.items() if v is not None and v != getattr(self.config.masking, k)}
+        if changes:
+            masking = dataclasses.replace(self.config.masking, **changes)
             collate = MaskingCollator(masking, vocab_size=self.data.vocab_size, generator=self.masking)
         return collate(examples)
 

@@ -13,6 +13,7 @@ def test_fixed_schedule_is_always_the_full_length() -> None:
     schedule = LengthSchedule.fixed()
     assert [schedule.length_at(t, 7, 96) for t in range(9)] == [96] * 9
     assert Curriculum().is_plain and not Curriculum(mask_rate=MaskRateSchedule.fixed(0.3)).is_plain
+    assert not Curriculum(replace_probs=(0.8, 0.1, 0.1)).is_plain
 
 
 def test_stepwise_switches_exactly_at_its_fractions() -> None:
@@ -103,6 +104,7 @@ def test_mask_rate_moves_linearly_from_start_to_end() -> None:
         Curriculum(),
         Curriculum(LengthSchedule.stepwise((16, 48), until=(0.2, 0.7), keep="batch"), MaskRateSchedule(0.3, 0.15)),
         Curriculum(LengthSchedule.linear(24, 0.35, multiple_of=16), MaskRateSchedule.fixed(0.4)),
+        Curriculum(mask_rate=MaskRateSchedule.fixed(0.4), replace_probs=(0.3, 0.0375, 0.6625)),
     ],
 )
 def test_json_round_trip(curriculum: Curriculum) -> None:
@@ -135,6 +137,10 @@ def test_json_round_trip(curriculum: Curriculum) -> None:
             r"Curriculum.length must be a LengthSchedule \(or a JSON object of its fields\), got 'linear'",
         ),
         (
+            lambda: Curriculum(replace_probs=(0.5, 0.5, 0.5)),
+            r"replace_probs must sum to 1, got \(0.5, 0.5, 0.5\)",
+        ),
+        (
             lambda: Curriculum(mask_rate=0.3),
             r"Curriculum.mask_rate must be a MaskRateSchedule \(or a JSON object of its fields\), got 0.3",
         ),
@@ -163,7 +169,10 @@ def test_bad_steps_and_lengths_are_rejected() -> None:
     ("data", "message"),
     [
         ([], r"Curriculum fields must be a JSON object, got list"),
-        ({"lenght": {}}, r"unknown Curriculum field\(s\) \['lenght'\]; known fields are \['length', 'mask_rate'\]"),
+        (
+            {"lenght": {}},
+            r"unknown Curriculum field\(s\) \['lenght'\]; known fields are \['length', 'mask_rate', 'replace_probs'\]",
+        ),
         ({"length": {"kind": "linear", "start": 8}}, r"unknown LengthSchedule field\(s\) \['start'\]"),
         ({"mask_rate": {"rate": 0.3}}, r"unknown MaskRateSchedule field\(s\) \['rate'\]"),
         (

@@ -264,6 +264,25 @@ def test_curriculum_steps_have_the_planned_shapes_rates_and_tokens(
     assert shares[0] > shares[-1] + 0.08  # 30% at the start, 15% at the end
 
 
+def test_training_can_predict_more_tokens_than_it_corrupts(
+    corpus: datasets.DatasetDict, tokenizer: Tokenizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keep_only = Curriculum(mask_rate=MaskRateSchedule.fixed(0.4), replace_probs=(0.0, 0.0, 1.0))
+    config = dataclasses.replace(CONFIG, packing=True, steps=3, curriculum=keep_only)
+    real_step, seen = training.train_step, []
+
+    def spy(model, micro_batches, n_predictions, tools, step):
+        seen.extend(micro_batches)
+        return real_step(model, micro_batches, n_predictions, tools, step)
+
+    monkeypatch.setattr(training, "train_step", spy)
+    train(config, MODEL, dataset=corpus, tokenizer=tokenizer)
+    for batch in seen:
+        labelled = batch["labels"] != -100
+        assert 0.3 < labelled.float().mean() < 0.5  # 40% of the tokens are predicted ...
+        assert torch.equal(batch["input_ids"][labelled], batch["labels"][labelled])  # ... and none corrupted
+
+
 def test_positions_beyond_the_curriculum_length_stay_untouched(
     corpus: datasets.DatasetDict, tokenizer: Tokenizer
 ) -> None:
