@@ -96,10 +96,59 @@ def recipe():  # type: ignore[no-untyped-def]
     ]
 
 
-SWEEPS: dict[str, tuple[Callable[[], list], tuple[int, ...], int]] = {
-    # name: (arms, seeds, probes per category)
-    "plateau": (plateau, (0, 1, 2), 0),
-    "recipe": (recipe, (0, 1, 2, 3, 4), 500),
+def _small():  # type: ignore[no-untyped-def]
+    """The curriculum chapter's setting: 2 layers of width 64 on 1,024 pieces, 3,000 steps of 4 x 128
+    tokens, with the training chapter's recipe (log-unigram decoder bias, no dropout, 40% masking in
+    training, evaluation at 15%); every value spelled out, as in ``_base``."""
+    from mlm_book.model.config import ModelConfig
+    from mlm_book.training.config import TrainConfig
+    from mlm_book.training.curriculum import Curriculum, MaskRateSchedule
+
+    model = ModelConfig(
+        vocab_size=1024, d_model=64, n_heads=2, n_layers=2, d_ff=256, max_len=128, dropout=0.0, norm="post",
+        init_std=0.1, position_init="sinusoidal", positions="learned",
+    )  # fmt: skip
+    train = TrainConfig(
+        steps=3000, batch_size=4, seq_len=128, lr=3e-3, warmup_ratio=0.05, decay="linear", weight_decay=0.01,
+        betas=(0.9, 0.98), eps=1e-6, grad_clip=1.0, eval_every=150, eval_sequences=128, probes_per_category=0,
+        log_every=150, decoder_bias="log_unigram", precision="fp32",
+        curriculum=Curriculum(mask_rate=MaskRateSchedule.fixed(0.4)),
+    )  # fmt: skip
+    return model, train
+
+
+def curriculum():  # type: ignore[no-untyped-def]
+    """Length: fixed 128 against 32 -> 64 -> 128, with learned and with rotary positions; mask rate (rotary,
+    fixed 128, where every run learns): 40% against 15%, 40% predicted with 15%'s corruption, 15% at 2.75x
+    the batch (as many labels per step as 40%), and 30% -> 15%."""
+    from mlm_book.experiments.sweep import Arm
+    from mlm_book.training.curriculum import Curriculum, LengthSchedule, MaskRateSchedule
+
+    model, train = _small()
+    r = dataclasses.replace
+    rope = r(model, positions="rope")
+    forty = MaskRateSchedule.fixed(0.4)
+    stepwise = LengthSchedule.stepwise((32, 64), until=(0.3, 0.6))
+    bert_corruption = (0.8 * 0.15 / 0.4, 0.1 * 0.15 / 0.4, 1 - 0.9 * 0.15 / 0.4)  # 12% masked, 1.5% random
+    fifteen = Curriculum(mask_rate=MaskRateSchedule.fixed(0.15))
+    predicted = Curriculum(mask_rate=forty, replace_probs=bert_corruption)
+    return [
+        Arm("learned, fixed 128", model, train),
+        Arm("learned, 32-64-128", model, r(train, curriculum=Curriculum(stepwise, forty))),
+        Arm("rope, fixed 128", rope, train),
+        Arm("rope, 32-64-128", rope, r(train, curriculum=Curriculum(stepwise, forty))),
+        Arm("rope, mask 15%", rope, r(train, curriculum=fifteen)),
+        Arm("rope, predict 40% corrupt 15%", rope, r(train, curriculum=predicted)),
+        Arm("rope, mask 15% batch x2.75", rope, r(train, batch_size=11, curriculum=fifteen)),
+        Arm("rope, mask 30% to 15%", rope, r(train, curriculum=Curriculum(mask_rate=MaskRateSchedule(0.3, 0.15)))),
+    ]  # fmt: skip
+
+
+SWEEPS: dict[str, tuple[Callable[[], list], tuple[int, ...], int, int]] = {
+    # name: (arms, seeds, probes per category, tokenizer vocabulary)
+    "plateau": (plateau, (0, 1, 2), 0, 8192),
+    "recipe": (recipe, (0, 1, 2, 3, 4), 500, 8192),
+    "curriculum": (curriculum, (0, 1, 2, 3, 4), 0, 1024),
 }
 
 
@@ -110,7 +159,7 @@ def main() -> int:
     parser.add_argument("--list", action="store_true", help="list the sweeps and exit")
     args = parser.parse_args()
     if args.list:
-        for name, (arms, seeds, probes) in SWEEPS.items():
+        for name, (arms, seeds, probes, _) in SWEEPS.items():
             print(f"{name}: {len(arms())} arms x {len(seeds)} seeds, {probes} probes per category")
         return 0
     unknown = [n for n in args.names if n not in SWEEPS]
@@ -127,9 +176,9 @@ def main() -> int:
     datasets.disable_progress_bars()
     torch.set_num_threads(1)
     corpus = load_corpus("builtin")
-    tokenizer = builtin_tokenizer(8192)
     for name in args.names or list(SWEEPS):
-        make_arms, seeds, n_probes = SWEEPS[name]
+        make_arms, seeds, n_probes, vocab = SWEEPS[name]
+        tokenizer = builtin_tokenizer(vocab)
         arms = make_arms()
         probes = make_probes(n_probes, seed=0) if n_probes else ()
         start = time.perf_counter()

@@ -122,6 +122,22 @@ class SweepTable:
                 return float(row["step"])
         return math.nan
 
+    def first_reach(self, arm: str, seed: int, target: float, x: str = "tokens") -> float:
+        """``x`` (``"step"``, ``"tokens"`` or ``"seconds"``) at a run's first evaluation with loss <= ``target``.
+
+        Returns:
+            That value, or ``nan`` if the run never got there.
+        """
+        if x not in ("step", "tokens", "seconds"):
+            raise ValueError(f"x must be 'step', 'tokens' or 'seconds', got {x!r}")
+        return next((float(row[x]) for row in self.run(arm, seed) if row["loss"] <= target), math.nan)
+
+    def paired_reach(self, base: str, arm: str, target: float, x: str = "tokens") -> MeanInterval:
+        """``arm`` minus ``base`` per seed of :meth:`first_reach` (seeds where either never gets there drop out)."""
+        return mean_interval(
+            [self.first_reach(arm, s, target, x) - self.first_reach(base, s, target, x) for s in self.seeds]
+        )
+
     def paired(self, base: str, arm: str, metric: str = "loss", *, last: int = 3) -> MeanInterval:
         """``arm`` minus ``base`` per seed (``final`` values), with the 95% ``t`` interval of the mean."""
         return mean_interval([self.final(arm, s, metric, last) - self.final(base, s, metric, last) for s in self.seeds])

@@ -67,6 +67,16 @@ def test_summaries_average_the_last_evaluations_and_pair_the_seeds(table):
     assert math.isnan(table.plateau_exit("zero", 0)) and table.plateau_exit("zero", 0, margin=-100) == 2.0
     with pytest.raises(ValueError, match="no run of arm 'nope' with seed 0"):
         table.run("nope", 0)
+    # the first evaluation at or under a target, on each axis; never reached: nan
+    target = run[1]["loss"]
+    first = next(r for r in run if r["loss"] <= target)
+    assert table.first_reach("zero", 1, target, "step") == first["step"]
+    assert table.first_reach("zero", 1, target) == first["tokens"] and table.first_reach("zero", 1, -1.0) != 0
+    assert math.isnan(table.first_reach("zero", 1, -1.0))
+    reach = table.paired_reach("zero", "log-unigram", 100.0, "step")  # both reach a loss of 100 at once
+    assert reach.values == (0.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="x must be 'step', 'tokens' or 'seconds', got 'time'"):
+        table.first_reach("zero", 1, target, "time")
 
 
 def test_the_table_round_trips_and_a_row_re_runs_to_the_same_numbers(table, setting, tmp_path):
