@@ -59,12 +59,34 @@ class MLMOutput:
             row-major order, i.e. matching ``labels[labels != IGNORE_INDEX]``.
         hidden_states: ``(B, T, d_model)`` final token vectors.
         attentions: one ``(B, n_heads, T, T)`` tensor per layer, or ``None``.
+
+    Like a transformers ``ModelOutput`` it can also be read by key or by position, skipping the
+    fields that are ``None``: ``out["loss"]``, ``out[0]`` (the loss when there is one, else the
+    logits), ``out.keys()``, ``out.to_tuple()``. That is what ``transformers.Trainer`` needs to
+    train this model directly (its ``compute_loss`` reads ``outputs[0]``); mind that with labels
+    the logits are the sparse ``(N_masked, V)``, not ``(B, T, V)``.
     """
 
     loss: torch.Tensor | None
     logits: torch.Tensor
     hidden_states: torch.Tensor
     attentions: tuple[torch.Tensor, ...] | None
+
+    def keys(self) -> list[str]:
+        """The names of the fields that are not ``None``, in order."""
+        return [name for name in ("loss", "logits", "hidden_states", "attentions") if getattr(self, name) is not None]
+
+    def to_tuple(self) -> tuple[object, ...]:
+        """The fields that are not ``None``, in order."""
+        return tuple(getattr(self, name) for name in self.keys())
+
+    def __getitem__(self, key: str | int | slice) -> object:
+        """A field by name (``KeyError`` if it is ``None`` or unknown) or by position among the set ones."""
+        if isinstance(key, str):
+            if key not in self.keys():
+                raise KeyError(f"{key!r} is not set in this output; set fields: {self.keys()}")
+            return getattr(self, key)
+        return self.to_tuple()[key]
 
 
 class MLMModel(nn.Module):
