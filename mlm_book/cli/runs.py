@@ -21,7 +21,9 @@ def add_run_commands(sub: Any) -> None:
     evaluate.set_defaults(run=run_evaluate)
 
     fill = sub.add_parser("fill-mask", help="fill in the [MASK] of a text with a trained model")
-    fill.add_argument("model_dir", type=Path, help="a training run or a saved model directory")
+    fill.add_argument(
+        "model_dir", type=Path, help="a training run, a saved model, or a transformers masked-LM directory (an export)"
+    )
     fill.add_argument("text", help='e.g. "the dogs [MASK] barking."')
     fill.add_argument("--top-k", type=positive_int, default=5, help="candidates per mask (default 5)")
     fill.set_defaults(run=run_fill_mask)
@@ -39,6 +41,17 @@ def check_model_dir(path: Path) -> None:
         raise UsageError(f"{path} is a file; give the --out directory of a training run or a saved model directory")
     if not path.is_dir():
         raise UsageError(f"{path} does not exist; give the --out directory of a training run")
+
+
+def is_transformers_dir(path: Path) -> bool:
+    """True if ``path`` holds a transformers model (its ``config.json`` names a ``model_type``)."""
+    import json
+
+    config = path / "config.json"
+    try:
+        return "model_type" in json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        return False
 
 
 def check_run_tokenizer(tokenizer: Any, directory: Path) -> None:
@@ -94,7 +107,19 @@ def run_fill_mask(args: argparse.Namespace) -> int:
     from mlm_book.evaluation.fill_mask import fill_mask_from_dir
 
     check_model_dir(args.model_dir)
-    predictions = fill_mask_from_dir(args.model_dir, args.text, top_k=args.top_k)
+    if is_transformers_dir(args.model_dir):  # an export, or any local BertForMaskedLM / ModernBertForMaskedLM
+        from mlm_book.evaluation.fill_mask import fill_mask
+        from mlm_book.interop import from_transformers
+
+        try:
+            loaded = from_transformers(args.model_dir)
+        except (OSError, ValueError) as error:
+            raise UsageError(f"{args.model_dir}: {error}") from error
+        if loaded.tokenizer is None:
+            raise UsageError(f"{args.model_dir} holds no tokenizer; save the model with its tokenizer")
+        predictions = fill_mask(loaded.model, loaded.tokenizer, args.text, top_k=args.top_k)
+    else:
+        predictions = fill_mask_from_dir(args.model_dir, args.text, top_k=args.top_k)
     for prediction in predictions:
         print(
             f"[MASK] {prediction.mask_index + 1}  {prediction.score:.4f}  {prediction.token:<12} {prediction.sequence}"

@@ -134,7 +134,8 @@ def export_hf(model_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str]
         progress: leave transformers' progress bars on (``False`` turns them off for the process).
 
     Returns:
-        The export directory, as a ``Path``.
+        The export directory, as a ``Path``; it also holds a model card, ``README.md``
+        (``interop.model_card``).
     """
     from mlm_book.model.checkpoint import load_model
 
@@ -147,4 +148,11 @@ def export_hf(model_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str]
         raise FileNotFoundError(
             f"{Path(model_dir) / 'tokenizer.json'} does not exist; save the model with its tokenizer to export it"
         )
-    return to_transformers(loaded.model, loaded.tokenizer, out_dir)
+    out = to_transformers(loaded.model, loaded.tokenizer, out_dir)
+    from mlm_book.interop.model_card import model_card
+    from mlm_book.model.mlm import count_parameters
+
+    class_name = transformers_class(loaded.model.config)
+    card = model_card(model_dir, loaded.model.config, class_name, count_parameters(loaded.model))
+    (out / "README.md").write_text(card, encoding="utf-8")
+    return out

@@ -133,6 +133,7 @@ def test_fill_mask_prints_top_k_per_mask(trained_run: Path, capsys: pytest.Captu
 def test_export_loads_in_transformers_with_the_same_predictions(trained_run: Path, tmp_path: Path) -> None:
     from transformers import AutoModelForMaskedLM, AutoTokenizer
 
+    from mlm_book.evaluation.fill_mask import fill_mask
     from mlm_book.model.checkpoint import load_model
 
     out = tmp_path / "hf"
@@ -145,6 +146,19 @@ def test_export_loads_in_transformers_with_the_same_predictions(trained_run: Pat
         expected = ours(encoded["input_ids"], encoded["attention_mask"]).logits
         got = hf_model(**encoded).logits
     assert torch.allclose(got, expected, atol=1e-4)
+    # the model card: what the run was, and its last evaluation, from the run's own files
+    card = (out / "README.md").read_text(encoding="utf-8")
+    history = json.loads((trained_run / "history.json").read_text(encoding="utf-8"))
+    last = history["eval"][-1]
+    assert "BertForMaskedLM" in card and "## Intended use and limitations" in card
+    assert f"| masked-LM loss | {last['loss']:.4f} |" in card and f"At step {last['step']:,}" in card
+    # the ecosystem's own fill-mask pipeline on the export, and ours, agree
+    from transformers import pipeline
+
+    best = pipeline("fill-mask", model=str(out), device="cpu")("the dogs [MASK] barking.")[0]
+    assert main(["fill-mask", str(out), "the dogs [MASK] barking.", "--top-k", "1"]) == 0
+    ours_best = fill_mask(ours, load_model(trained_run).tokenizer, "the dogs [MASK] barking.", top_k=1)[0]
+    assert best["token_str"].strip() == ours_best.token and abs(best["score"] - ours_best.score) < 1e-4
 
 
 def test_the_modern_preset_trains_and_exports_as_modernbert(small_config: Path, tmp_path: Path) -> None:
