@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -238,7 +238,19 @@ class _Loop:
         barrier(self.context)
 
 
-def _run(loop: _Loop, tokenizer: Tokenizer, probes: Sequence[ProbeLike], out_dir: Path | None, bar: tqdm) -> None:
+EvalCallback = Callable[[EvalRecord], None]
+SaveCallback = Callable[[Path, int], None]
+
+
+def _run(
+    loop: _Loop,
+    tokenizer: Tokenizer,
+    probes: Sequence[ProbeLike],
+    out_dir: Path | None,
+    bar: tqdm,
+    on_evaluate: EvalCallback | None = None,
+    on_save: SaveCallback | None = None,
+) -> None:
     """Train until ``config.steps``, recording, evaluating and saving on schedule."""
     config, window = loop.config, loop.window
     while loop.step < config.steps:
@@ -258,10 +270,14 @@ def _run(loop: _Loop, tokenizer: Tokenizer, probes: Sequence[ProbeLike], out_dir
                 loop.history.train.append(window.record(loop.step, lr, loop.tokens_seen))
                 window = loop.window = _Window()
             if loop.step % config.eval_every == 0 or last:
-                loop.evaluate(tokenizer, probes)
+                record = loop.evaluate(tokenizer, probes)
+                if on_evaluate is not None and loop.context.is_main:
+                    on_evaluate(record)
             save_now = loop.step % config.save_every == 0 if config.save_every else loop.step % config.eval_every == 0
             if out_dir is not None and (save_now or last):
                 loop.save(out_dir, tokenizer)
+                if on_save is not None and loop.context.is_main:
+                    on_save(out_dir, loop.step)
         if loop.batch_in_epoch >= len(batches):
             loop.next_epoch()
 
@@ -310,6 +326,8 @@ def train(
     resume: bool = False,
     device: str | torch.device | None = None,
     progress: bool = False,
+    on_evaluate: EvalCallback | None = None,
+    on_save: SaveCallback | None = None,
 ) -> TrainResult:
     """Train a masked language model from scratch, or resume a run.
 
@@ -325,6 +343,10 @@ def train(
         resume: continue the run in ``out_dir`` (its configs must match, see ``training.run_dir``).
         device: where to train; ``None`` picks a GPU if there is one.
         progress: show a progress bar with loss, masked accuracy and tokens per second.
+        on_evaluate: called on the main process with each evaluation's record, after it is
+            appended to the history (to print it, or to write it to TensorBoard).
+        on_save: called on the main process with the run directory and the step after each
+            checkpoint is committed (the command line keeps a transformers copy in ``hf/`` with it).
 
     Returns:
         The model, its history and how far it trained.
@@ -356,7 +378,7 @@ def train(
         dynamic_ncols=True,
     )
     try:
-        _run(loop, tokenizer, probes, out_path, bar)
+        _run(loop, tokenizer, probes, out_path, bar, on_evaluate, on_save)
     except TrainingDiverged as error:
         raise TrainingDiverged(_diverged_message(str(error), loop, out_path)) from None
     finally:

@@ -17,7 +17,7 @@ from mlm_book.model.mlm import MLMModel
 from mlm_book.tokenization.tokenizer import train_tokenizer
 from mlm_book.training.config import TrainConfig
 from mlm_book.training.curriculum import Curriculum, LengthSchedule, MaskRateSchedule
-from mlm_book.training.history import History
+from mlm_book.training.history import EvalRecord, History
 from mlm_book.training.loop import train
 from mlm_book.training.optim import Schedule
 from mlm_book.training.step import TrainingDiverged
@@ -119,8 +119,10 @@ def test_resume_checks_the_saved_position_against_the_data(
 
 def test_history_records_schedule_and_fixed_evaluation(corpus: datasets.DatasetDict, tokenizer: Tokenizer) -> None:
     config = dataclasses.replace(CONFIG, steps=8, log_every=3, eval_every=4, packing=True, grad_accum=1)
-    first = train(config, MODEL, dataset=corpus, tokenizer=tokenizer)
+    seen: list[EvalRecord] = []
+    first = train(config, MODEL, dataset=corpus, tokenizer=tokenizer, on_evaluate=seen.append)
     assert [r.step for r in first.history.train] == [3, 6, 8]
+    assert seen == first.history.eval  # the callback sees each evaluation's record as it is made
     assert [r.step for r in first.history.eval] == [4, 8]
     schedule = Schedule(8, config.warmup_steps, config.decay, config.final_lr_ratio)
     assert [r.lr for r in first.history.train] == pytest.approx([config.lr * schedule(s - 1) for s in (3, 6, 8)])
@@ -201,8 +203,17 @@ def test_resume_may_extend_a_finished_run(tmp_path: Path, corpus: datasets.Datas
     train(config, MODEL, dataset=corpus, tokenizer=tokenizer, out_dir=tmp_path / "run")
     again = train(config, MODEL, dataset=corpus, out_dir=tmp_path / "run", resume=True)
     assert again.step == 2 and len(again.history.train) == 2  # nothing left to do
-    longer = train(dataclasses.replace(config, steps=4), MODEL, dataset=corpus, out_dir=tmp_path / "run", resume=True)
+    saved: list[tuple[Path, int]] = []
+    longer = train(
+        dataclasses.replace(config, steps=4),
+        MODEL,
+        dataset=corpus,
+        out_dir=tmp_path / "run",
+        resume=True,
+        on_save=lambda out, step: saved.append((out, step)),
+    )
     assert longer.step == 4 and [r.step for r in longer.history.train] == [1, 2, 3, 4]
+    assert saved == [(tmp_path / "run", 4)]  # once per committed checkpoint (eval_every=4 saves at 4)
 
 
 @pytest.mark.parametrize(
