@@ -8,7 +8,9 @@ one document per row in a single ``text`` column:
   and ``.parquet`` (a text column); files named ``train``/``validation``/``test`` keep
   their split, otherwise rows are split at random with a seed;
 * ``"hub:NAME[:CONFIG]"`` -- a Hugging Face Hub dataset, e.g. ``hub:roneneldan/TinyStories``
-  (needs the internet; fails at once, with one sentence, when the Hub is unreachable).
+  (needs the internet; asked through ``huggingface_hub``, so its endpoint, proxies, token and
+  offline variables apply; fails at once, with one sentence, when the Hub is unreachable or
+  the dataset is missing or gated).
 
 Builtin and local data go through the same ``datasets`` code path. ``streaming=True`` gives
 an ``IterableDatasetDict`` whose rows are assigned to splits by a seeded hash of their index.
@@ -17,10 +19,8 @@ an ``IterableDatasetDict`` whose rows are assigned to splits by a seeded hash of
 from __future__ import annotations
 
 import os
-import socket
 import warnings
 from itertools import islice
-from urllib.parse import urlparse
 
 import datasets
 from datasets.exceptions import DatasetGenerationError
@@ -37,6 +37,7 @@ _HUB_UNREACHABLE = (
     "The Hugging Face Hub cannot be reached from here ({why}); use source='builtin' "
     "or local files (.txt, .jsonl, .parquet) instead."
 )
+_HUB_TIMEOUT_S = 10.0
 
 
 class HubUnavailableError(ConnectionError, ValueError):
@@ -148,22 +149,43 @@ def _builtin_rows(n_paragraphs: int, seed: int, world_seed: int):
 
 
 def _hub_offline_reason() -> str | None:
-    """Why the Hub cannot be used, or None if it seems reachable."""
+    """Why the Hub may not be used: offline mode from the standard variables, or None."""
+    from huggingface_hub import constants
+
     for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
         if os.environ.get(name, "").strip().upper() in ("1", "ON", "YES", "TRUE"):
             return f"{name} is set"
-    from huggingface_hub import constants
-
-    host = urlparse(constants.ENDPOINT).hostname or "huggingface.co"
-    try:
-        socket.create_connection((host, 443), timeout=3).close()
-    except OSError as error:
-        return f"no connection to {host}: {type(error).__name__}"
+    if constants.is_offline_mode():  # set when huggingface_hub was imported
+        return "huggingface_hub is in offline mode"
     return None
+
+
+def _check_hub_dataset(name: str) -> None:
+    """Ask the Hub for ``name`` through ``huggingface_hub`` (its endpoint, proxies and token); one line if not."""
+    from huggingface_hub import HfApi, errors
+
+    try:
+        HfApi().dataset_info(name, timeout=_HUB_TIMEOUT_S)
+    except errors.GatedRepoError:
+        raise ValueError(
+            f"the Hub dataset {name!r} is gated; accept its terms on its page and log in (`hf auth login`)"
+        ) from None
+    except errors.RepositoryNotFoundError:
+        raise ValueError(f"the Hub has no dataset {name!r} (or it is private); check the name") from None
+    except (errors.HTTPError, OSError) as error:  # HTTPError: every transport and HTTP error of huggingface_hub
+        raise HubUnavailableError(_HUB_UNREACHABLE.format(why=_why(error))) from None
+
+
+def _why(error: BaseException) -> str:
+    """``TypeName: first line of the message`` (short), for one-line errors."""
+    first = str(error).strip().splitlines()[0][:120] if str(error).strip() else ""
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
 
 
 def _hub(source: str, streaming: bool) -> dict:
     """Load ``hub:NAME[:CONFIG]`` with ``datasets.load_dataset``, failing fast when offline."""
+    from huggingface_hub import errors
+
     _, _, rest = source.partition(":")
     name, _, config = rest.partition(":")
     if not name:
@@ -171,10 +193,11 @@ def _hub(source: str, streaming: bool) -> dict:
     reason = _hub_offline_reason()
     if reason is not None:
         raise HubUnavailableError(_HUB_UNREACHABLE.format(why=reason))
+    _check_hub_dataset(name)
     try:
         loaded = datasets.load_dataset(name, config or None, streaming=streaming)
-    except (ConnectionError, TimeoutError) as error:
-        raise HubUnavailableError(_HUB_UNREACHABLE.format(why=type(error).__name__)) from None
+    except (ConnectionError, TimeoutError, errors.HTTPError) as error:
+        raise HubUnavailableError(_HUB_UNREACHABLE.format(why=_why(error))) from None
     return dict(loaded)
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import http.server
 import json
-import socket
+import threading
 
 import datasets
 import pyarrow as pa
@@ -145,24 +146,72 @@ def test_hub_fails_at_once_when_offline(monkeypatch):
         load_corpus("hub:roneneldan/TinyStories")
 
 
-def test_hub_fails_at_once_without_connection(monkeypatch):
+@pytest.fixture
+def hub_online(monkeypatch):
+    """The Hub as if online: no offline variables, huggingface_hub's own offline flag off."""
+    from huggingface_hub import constants
+
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    return constants
 
-    def refuse(*args, **kwargs):
-        raise ConnectionRefusedError("refused")
 
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    with pytest.raises(
-        HubUnavailableError, match=r"no connection to .*: ConnectionRefusedError\); use source='builtin'"
-    ):
+def test_hub_offline_mode_of_huggingface_hub_is_honoured(hub_online, monkeypatch):
+    monkeypatch.setattr(hub_online, "HF_HUB_OFFLINE", True)  # read by huggingface_hub when it was imported
+    with pytest.raises(HubUnavailableError, match=r"\(huggingface_hub is in offline mode\); use source='builtin'"):
+        load_corpus("hub:roneneldan/TinyStories")
+
+
+def test_hub_fails_at_once_without_connection(hub_online, monkeypatch):
+    """The check goes through huggingface_hub's own HTTP client (its endpoint, proxies, token)."""
+    monkeypatch.setattr(hub_online, "ENDPOINT", "http://127.0.0.1:1")  # nothing listens on port 1
+    with pytest.raises(HubUnavailableError, match=r"\(ConnectError: .*\); use source='builtin'"):
         load_corpus("hub:wikitext:wikitext-103-raw-v1")
     assert issubclass(HubUnavailableError, ConnectionError) and issubclass(HubUnavailableError, ValueError)
+
+
+class _HubAnswer(http.server.BaseHTTPRequestHandler):
+    """A stand-in Hub that answers every request with ``status`` and huggingface_hub's error code."""
+
+    status, code = 404, "RepoNotFound"
+
+    def do_GET(self) -> None:
+        self.send_response(self.status)
+        self.send_header("X-Error-Code", self.code)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "message"),
+    [
+        (404, "RepoNotFound", r"^the Hub has no dataset 'someone/nothing' \(or it is private\); check the name$"),
+        (403, "GatedRepo", r"^the Hub dataset 'someone/nothing' is gated; accept its terms .*log in"),
+        (503, "", r"cannot be reached from here \(HfHubHTTPError: .*503.*\); use source='builtin'"),
+    ],
+)
+def test_hub_errors_are_one_line(hub_online, monkeypatch, status, code, message):
+    handler = type("Answer", (_HubAnswer,), {"status": status, "code": code})
+    server = http.server.HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setattr(hub_online, "ENDPOINT", f"http://127.0.0.1:{server.server_port}")
+        with pytest.raises(ValueError, match=message):
+            load_corpus("hub:someone/nothing")
+    finally:
+        server.shutdown()
 
 
 def test_hub_loads_with_datasets_and_completes_splits(monkeypatch):
     """With the network faked, hub: calls load_dataset(name, config) and normalises the splits."""
     monkeypatch.setattr(loading, "_hub_offline_reason", lambda: None)
+    monkeypatch.setattr(loading, "_check_hub_dataset", lambda name: None)
     calls = []
 
     def fake_load_dataset(name, config, streaming):
@@ -182,12 +231,15 @@ def test_hub_loads_with_datasets_and_completes_splits(monkeypatch):
 
 def test_hub_connection_error_during_download_is_one_sentence(monkeypatch):
     monkeypatch.setattr(loading, "_hub_offline_reason", lambda: None)
+    monkeypatch.setattr(loading, "_check_hub_dataset", lambda name: None)
 
     def broken(*args, **kwargs):
         raise ConnectionError("Max retries exceeded ...")
 
     monkeypatch.setattr(datasets, "load_dataset", broken)
-    with pytest.raises(HubUnavailableError, match=r"\(ConnectionError\); use source='builtin'"):
+    with pytest.raises(
+        HubUnavailableError, match=r"\(ConnectionError: Max retries exceeded \.\.\.\); use source='builtin'"
+    ):
         load_corpus("hub:wikitext")
 
 
