@@ -2,9 +2,12 @@
 
 Subcommands:
     corpus     write the built-in synthetic corpus as text, one paragraph per line.
-    train      train a model (``--preset tiny`` on the built-in corpus by default), or resume.
-    evaluate   score a training run on its fixed validation (or test) batches and probes, or a
-               fine-tuned model on its task.
+    train      train a model (``--preset tiny`` on the built-in corpus by default), or resume;
+               the flags also take the names of transformers' ``run_mlm.py`` where they mean the
+               same (``cli.settings``), and the scores of each evaluation are printed and, with
+               ``--report-to tensorboard``, written for TensorBoard (``cli.report``).
+    evaluate   score a training run on its fixed validation (or test) batches and probes, into
+               its ``eval_results.json`` (``cli.results``), or a fine-tuned model on its task.
     finetune   fine-tune a trained run on a task of the world (ner, pos, classify, qa).
     fill-mask  let a trained model fill in the ``[MASK]`` of a sentence.
     export-hf  export a trained model as a transformers ``BertForMaskedLM`` directory.

@@ -7,6 +7,7 @@ line to stderr and exit with status 2; no traceback.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -55,13 +56,70 @@ def non_negative_int(text: str) -> int:
 
 def positive_float(text: str) -> float:
     """Argument type: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    value = _number(text)
     if not 0.0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
     return value
+
+
+def non_negative_float(text: str) -> float:
+    """Argument type: a finite number >= 0."""
+    value = _number(text)
+    if not 0.0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """Argument type: a number in [0, 1] (a share of the run's steps)."""
+    value = _number(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text}")
+    return value
+
+
+def probability(text: str) -> float:
+    """Argument type: a number strictly between 0 and 1 (a masking rate)."""
+    value = _number(text)
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number strictly between 0 and 1, got {text}")
+    return value
+
+
+def step_interval(minimum: int) -> Callable[[str], int]:
+    """Argument type: a whole number of steps >= ``minimum``.
+
+    transformers reads an interval below 1 (``--eval_steps 0.1``) as a fraction of the run; that
+    is refused with a line that says so, rather than read as something else.
+
+    Args:
+        minimum: the smallest interval allowed (0 where 0 has a meaning of its own).
+
+    Returns:
+        The argument type.
+    """
+
+    def parse(text: str) -> int:
+        try:
+            is_fraction = 0.0 < float(text) < 1.0
+        except ValueError:
+            is_fraction = False
+        if is_fraction:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number of steps, got {text} (a fraction of the run, as transformers "
+                "reads a number below 1, is not supported: give the steps)"
+            )
+        return _checked(lambda: check_whole(whole_number(text), "the value", minimum))
+
+    return parse
+
+
+def _number(text: str) -> float:
+    """``float(text)``, or an argparse error naming the text."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
 def _checked(check):  # type: ignore[no-untyped-def]

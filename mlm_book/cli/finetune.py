@@ -4,7 +4,8 @@
 trains it on the task's training split, and writes into ``DIR`` the model
 (``model.safetensors``, ``task_config.json``, ``tokenizer.json``), the config it used
 (``finetune_config.json``) and its scores (``eval_results.json``: validation and test scores
-with their intervals, and the history). ``mlm-book evaluate DIR`` then rescores it.
+with their intervals, and the history). ``mlm-book evaluate DIR`` then rescores it, and leaves that
+file as it is (``--output FILE`` writes the rescored split elsewhere, ``cli.results``).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from mlm_book.cli.args import UsageError, positive_float, positive_int, read_config_file, whole_number
+from mlm_book.cli.results import EVAL_RESULTS_FILE, results_path, write_results
 from mlm_book.cli.runs import check_model_dir, check_run_tokenizer
 
 FINETUNE_CONFIG_FILE = "finetune_config.json"
-EVAL_RESULTS_FILE = "eval_results.json"
 _FLAG_FIELDS = {
     "task": "task",
     "examples": "examples",
@@ -101,7 +102,7 @@ def run_finetune(args: argparse.Namespace) -> int:
         "test": result.test.to_dict(),
         "history": dataclasses.asdict(result.history),
     }
-    write_json_atomically(args.out / EVAL_RESULTS_FILE, results)
+    write_results(args.out / EVAL_RESULTS_FILE, results)
     save_task_model(
         result.model, args.out, task=config.task, label_names=result.label_names, tokenizer=loaded.tokenizer
     )
@@ -126,6 +127,7 @@ def run_evaluate_finetuned(args: argparse.Namespace) -> int:
     from mlm_book.training.config import FinetuneConfig
     from mlm_book.training.finetune import evaluate_finetuned
 
+    output = results_path(args.output, args.run_dir, args.split, owned=False)  # finetune's own file stays
     loaded = load_task_model(args.run_dir)
     config = read_config_file(args.run_dir / FINETUNE_CONFIG_FILE, FinetuneConfig, FinetuneConfig())
     if loaded.tokenizer is None:
@@ -133,4 +135,7 @@ def run_evaluate_finetuned(args: argparse.Namespace) -> int:
     datasets.disable_progress_bars()
     scores = evaluate_finetuned(loaded.model, loaded.tokenizer, config, args.split)
     print(f"{config.task} {args.split}: {format_scores(scores)}")
+    if output is not None:  # the shape of finetune's eval_results.json, for the one split
+        write_results(output, {"task": config.task, "model_dir": str(args.run_dir), args.split: scores.to_dict()})
+        print(f"wrote {output}")
     return 0

@@ -1,7 +1,9 @@
 """The subcommands that read a trained run: ``evaluate``, ``fill-mask`` and ``export-hf``.
 
 ``evaluate`` also scores a fine-tuned directory (``mlm-book finetune``), recognised by its
-``task_config.json``, on its task's validation or test split.
+``task_config.json``, on its task's validation or test split. It writes the scores of a run into
+the run's ``eval_results.json`` (or ``--output``), as ``run_mlm.py`` does (``cli.results``); only
+that file: the checkpoint, and a staging folder a live trainer is writing, are left alone.
 """
 
 from __future__ import annotations
@@ -15,9 +17,17 @@ from mlm_book.cli.args import UsageError, positive_int
 
 def add_run_commands(sub: Any) -> None:
     """Add ``evaluate``, ``fill-mask`` and ``export-hf`` to the subparsers ``sub``."""
-    evaluate = sub.add_parser("evaluate", help="score a training run on its fixed evaluation batches")
+    evaluate = sub.add_parser(
+        "evaluate", help="score a training run on its fixed evaluation batches (into eval_results.json)"
+    )
     evaluate.add_argument("run_dir", type=Path, help="the --out directory of a training run or of mlm-book finetune")
     evaluate.add_argument("--split", choices=("validation", "test"), default="validation")
+    evaluate.add_argument(
+        "--output",
+        type=Path,
+        help="where to write the scores (default: RUN_DIR/eval_results.json, test_results.json for --split test; "
+        "a fine-tuned directory keeps finetune's own and writes only to --output)",
+    )
     evaluate.set_defaults(run=run_evaluate)
 
     fill = sub.add_parser("fill-mask", help="fill in the [MASK] of a text with a trained model")
@@ -68,38 +78,61 @@ def check_run_tokenizer(tokenizer: Any, directory: Path) -> None:
         )
 
 
-def run_evaluate(args: argparse.Namespace) -> int:
-    """``mlm-book evaluate``: masked loss, accuracy and perplexity (and probes) of a run."""
-    import datasets
+def checkpoint_step(directory: Path) -> int | None:
+    """The step of the checkpoint in a run directory (``train_state.json``), or ``None`` if it has none."""
+    from mlm_book.training.state import STATE_JSON
+    from mlm_book.utils.atomic import read_json
 
+    path = directory / STATE_JSON
+    step = read_json(path).get("step") if path.is_file() else None
+    return step if isinstance(step, int) and not isinstance(step, bool) else None
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """``mlm-book evaluate``: masked loss, accuracy and perplexity (and probes) of a run, into ``eval_results.json``."""
     from mlm_book.cli.finetune import run_evaluate_finetuned
-    from mlm_book.evaluation.metrics import evaluate_masked
-    from mlm_book.evaluation.probes import probe_accuracy, score_probes
-    from mlm_book.model.checkpoint import check_finite_weights, load_model
+    from mlm_book.cli.results import masked_lm_results, results_path, write_results
     from mlm_book.model.task_checkpoint import is_task_model_dir
-    from mlm_book.training.data import build_eval_batches, load_inputs
     from mlm_book.training.run_dir import read_run
 
     if is_task_model_dir(args.run_dir):  # a fine-tuned model: its task's scores
         return run_evaluate_finetuned(args)
     run = read_run(args.run_dir)
-    loaded = load_model(args.run_dir)
-    check_run_tokenizer(loaded.tokenizer, args.run_dir)
-    check_finite_weights(loaded.model, args.run_dir)
-    datasets.disable_progress_bars()
-    inputs = load_inputs(run.train_config, run.model_config, resume=True)
-    batches = build_eval_batches(inputs.dataset[args.split], loaded.tokenizer, run.train_config)
-    if not batches:
-        raise UsageError(f"the {args.split} split of {run.train_config.corpus!r} is empty; evaluate another split")
-    scores = evaluate_masked(loaded.model, batches)
+    output = results_path(args.output, args.run_dir, args.split, owned=True)
+    step = checkpoint_step(args.run_dir)
+    scores, probes = _score_run(run, args.split)
     print(
         f"{args.split}: loss {scores.loss:.4f}, accuracy {scores.accuracy:.4f}, perplexity {scores.perplexity:.2f} "
         f"({scores.n_predictions} masked tokens)"
     )
-    if inputs.probes:
-        accuracy = probe_accuracy(score_probes(loaded.model, loaded.tokenizer, inputs.probes))
-        print("probes: " + ", ".join(f"{name} {value:.2f}" for name, value in accuracy.items()))
+    if probes:
+        print("probes: " + ", ".join(f"{name} {value:.2f}" for name, value in probes.items()))
+    if output is not None:
+        write_results(output, masked_lm_results(scores, probes, args.split, step))
+        print(f"wrote {output}")
     return 0
+
+
+def _score_run(run: Any, split: str) -> tuple[Any, dict[str, float]]:
+    """The masked-LM scores of a run's checkpoint on its fixed batches of ``split``, and its probe accuracies."""
+    import datasets
+
+    from mlm_book.evaluation.metrics import evaluate_masked
+    from mlm_book.evaluation.probes import probe_accuracy, score_probes
+    from mlm_book.model.checkpoint import check_finite_weights, load_model
+    from mlm_book.training.data import build_eval_batches, load_inputs
+
+    loaded = load_model(run.directory)
+    check_run_tokenizer(loaded.tokenizer, run.directory)
+    check_finite_weights(loaded.model, run.directory)
+    datasets.disable_progress_bars()
+    inputs = load_inputs(run.train_config, run.model_config, resume=True)
+    batches = build_eval_batches(inputs.dataset[split], loaded.tokenizer, run.train_config)
+    if not batches:
+        raise UsageError(f"the {split} split of {run.train_config.corpus!r} is empty; evaluate another split")
+    scores = evaluate_masked(loaded.model, batches)
+    probes = probe_accuracy(score_probes(loaded.model, loaded.tokenizer, inputs.probes)) if inputs.probes else {}
+    return scores, probes
 
 
 def run_fill_mask(args: argparse.Namespace) -> int:

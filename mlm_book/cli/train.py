@@ -11,42 +11,22 @@ line serves a first start and every restart.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 from pathlib import Path
 from typing import Any
 
-from mlm_book.cli.args import (
-    EXIT_INTERRUPTED,
-    UsageError,
-    non_negative_int,
-    positive_float,
-    positive_int,
-    read_config_file,
-    whole_number,
-)
-
-_FLAG_FIELDS = {  # flag destination -> TrainConfig field
-    "corpus": "corpus",
-    "paragraphs": "corpus_paragraphs",
-    "steps": "steps",
-    "seed": "seed",
-    "batch_size": "batch_size",
-    "grad_accum": "grad_accum",
-    "seq_len": "seq_len",
-    "lr": "lr",
-    "eval_every": "eval_every",
-    "save_every": "save_every",
-    "precision": "precision",
-    "compile": "compile",
-    "packing": "packing",
-}
+from mlm_book.cli.args import EXIT_INTERRUPTED, UsageError, positive_int
+from mlm_book.cli.report import LOG_DIR, REPORT_TO, TrainingReport, hf_copy_blocker, summary_writer_class
+from mlm_book.cli.settings import add_setting_arguments, train_config
+from mlm_book.interop.hf_copy import HF_DIR
 
 
 def add_train_command(sub: Any) -> None:
     """Add ``train`` to the subparsers ``sub``."""
     train = sub.add_parser("train", help="train a model (or --resume a run)")
-    train.add_argument("--out", required=True, type=Path, help="the run directory (new, empty, or --resume)")
+    train.add_argument(
+        "--out", "--output_dir", required=True, type=Path, help="the run directory (new, empty, or --resume)"
+    )
     train.add_argument("--corpus", help="builtin (default), a file/directory/glob, or hub:NAME")
     train.add_argument(
         "--preset", choices=("tiny", "bert-base", "modern"), help="model and training preset (default tiny)"
@@ -61,14 +41,7 @@ def add_train_command(sub: Any) -> None:
         help="continue the run in --out; --resume auto: continue it if there is one, else start it "
         "(what an elastic restart of torchrun needs)",
     )
-    train.add_argument("--steps", type=positive_int, help="optimizer steps of the whole run")
-    train.add_argument("--seed", type=whole_number, help="seed of initialisation, data order and masking")
-    train.add_argument("--batch-size", type=positive_int, help="sequences per optimizer step")
-    train.add_argument("--grad-accum", type=positive_int, help="micro-batches per step and process")
-    train.add_argument("--seq-len", type=positive_int, help="tokens per sequence")
-    train.add_argument("--lr", type=positive_float, help="peak learning rate")
-    train.add_argument("--eval-every", type=positive_int, help="steps between evaluations")
-    train.add_argument("--save-every", type=non_negative_int, help="steps between checkpoints (0: at evaluations)")
+    add_setting_arguments(train)
     train.add_argument("--paragraphs", type=positive_int, help="size of the built-in corpus")
     train.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), help="autocast (default auto)")
     train.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None, help="torch.compile")
@@ -79,18 +52,21 @@ def add_train_command(sub: Any) -> None:
         help="pack text into full blocks (default) or pad paragraphs",
     )
     train.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: a GPU if there is one)")
-    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar (it is on by default)")
+    train.add_argument(
+        "--hf-copy",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help=f"keep a transformers copy of the model in OUT/{HF_DIR}, refreshed at every checkpoint (default on)",
+    )
+    train.add_argument(
+        "--report-to",
+        "--report_to",
+        choices=REPORT_TO,
+        default="none",
+        help=f"tensorboard: also write the history to OUT/{LOG_DIR} for TensorBoard (needs pip install tensorboard)",
+    )
     train.set_defaults(run=run_train)
-
-
-def _train_config(args: argparse.Namespace, saved: Any) -> Any:
-    """Preset (or the saved run's config), then ``--config``, then flags."""
-    from mlm_book.training.config import TrainConfig
-
-    base = saved if saved is not None else TrainConfig.from_preset(args.preset or "tiny")
-    base = read_config_file(args.config, TrainConfig, base)
-    flags = {field: getattr(args, dest) for dest, field in _FLAG_FIELDS.items() if getattr(args, dest) is not None}
-    return dataclasses.replace(base, **flags)  # validated: one line for a bad value (cli.errors)
 
 
 def _configs(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -102,19 +78,19 @@ def _configs(args: argparse.Namespace) -> tuple[Any, Any]:
         args.resume = is_run(args.out)
     if args.resume:
         if not is_run(args.out):
-            check_out_dir(args.out, _train_config(args, None), ModelConfig.tiny(), resume=True)  # explains why
+            check_out_dir(args.out, train_config(args, None), ModelConfig.tiny(), resume=True)  # explains why
         saved = read_run(args.out)
         if args.preset is not None:  # the run's own command again: checked against the run under the lock
-            return _train_config(args, None), ModelConfig.from_preset(args.preset)
-        return _train_config(args, saved.train_config), saved.model_config
+            return train_config(args, None), ModelConfig.from_preset(args.preset)
+        return train_config(args, saved.train_config), saved.model_config
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} is a file; give a directory for the run")
     if args.out.is_dir() and not is_run(args.out):  # checked before the lock file is created in it
         from mlm_book.training.run_dir import NOT_A_CHECKPOINT, STAGING
 
         if any(p.name not in NOT_A_CHECKPOINT | {STAGING} for p in args.out.iterdir()):
-            check_out_dir(args.out, _train_config(args, None), ModelConfig.tiny(), resume=False)  # explains why
-    return _train_config(args, None), ModelConfig.from_preset(args.preset or "tiny")
+            check_out_dir(args.out, train_config(args, None), ModelConfig.tiny(), resume=False)  # explains why
+    return train_config(args, None), ModelConfig.from_preset(args.preset or "tiny")
 
 
 def _is_main_process() -> bool:
@@ -123,11 +99,13 @@ def _is_main_process() -> bool:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    """``mlm-book train``: train or resume, then print the final scores."""
+    """``mlm-book train``: train or resume, printing the scores of each evaluation."""
     from mlm_book.cli.preflight import check_device
 
     config, model_config = _configs(args)
     check_device(args.device)
+    if args.report_to == "tensorboard":
+        summary_writer_class()  # a missing tensorboard is one line before any work
     if not _is_main_process():
         return _train(args, config, model_config)
     from mlm_book.training.lock import RunLock
@@ -158,27 +136,41 @@ def _train(args: argparse.Namespace, config: Any, model_config: Any) -> int:
     if _is_main_process():
         _check_corpus(args.out, config, inputs.dataset, resume=args.resume)
     try:
-        result = train(
-            config,
-            model_config,
-            dataset=inputs.dataset,
-            tokenizer=inputs.tokenizer,
-            probes=inputs.probes,
-            out_dir=args.out,
-            resume=args.resume,
-            device=args.device,
-            progress=not args.no_progress,
-        )
+        main = _is_main_process()
+        with TrainingReport(
+            args.out, args.report_to if main else "none", hf_copy=main and _hf_copy(args, model_config)
+        ) as report:
+            result = train(
+                config,
+                model_config,
+                dataset=inputs.dataset,
+                tokenizer=inputs.tokenizer,
+                probes=inputs.probes,
+                out_dir=args.out,
+                resume=args.resume,
+                device=args.device,
+                progress=not args.no_progress,
+                on_evaluate=report.on_evaluate,
+                on_save=report.on_save,
+            )
     except KeyboardInterrupt:
         print(_interrupted_line(args.out), flush=True)
         return EXIT_INTERRUPTED
     context = result.context
     if context.is_main:
         print(f"trained {result.step} steps ({result.tokens_seen:,} tokens) into {args.out}")
-        if result.history.eval:
-            print(_scores_line(result.history.eval[-1]))
     cleanup_distributed(context)
     return 0
+
+
+def _hf_copy(args: argparse.Namespace, model_config: Any) -> bool:
+    """Whether to keep ``OUT/hf``: asked for, and the model has a transformers class (else one line why not)."""
+    if not args.hf_copy:
+        return False
+    blocker = hf_copy_blocker(model_config)
+    if blocker is not None:
+        print(f"no transformers copy in {args.out / HF_DIR}: {blocker}", flush=True)
+    return blocker is None
 
 
 def _check_directory(args: argparse.Namespace, config: Any, model_config: Any) -> None:
@@ -251,10 +243,3 @@ def _remove_if_unused(directory: Path) -> None:
             directory.rmdir()
     except OSError:
         pass  # best effort: what stays is harmless (a new run ignores these files)
-
-
-def _scores_line(record: Any) -> str:
-    line = f"validation: loss {record.loss:.4f}, accuracy {record.accuracy:.4f}, perplexity {record.perplexity:.2f}"
-    if record.probes:
-        line += "; probes: " + ", ".join(f"{name} {value:.2f}" for name, value in record.probes.items())
-    return line

@@ -9,8 +9,9 @@ staging folder is complete); if it dies while writing, the incomplete staging fo
 deleted. Either way the directory holds one consistent checkpoint.
 
 Only a writer recovers, and only under the run's lock (``training.lock``): reading a run
-(``read_run``, ``evaluate``, ``fill-mask``, ``export-hf``) never changes it, so a reader cannot
-disturb a training that is writing its staging folder right now.
+(``read_run``, ``evaluate``, ``fill-mask``, ``export-hf``) never changes its checkpoint, so a reader
+cannot disturb a training that is writing its staging folder right now (``evaluate`` writes its
+scores beside it, in ``eval_results.json``; ``mlm-book train`` keeps a transformers copy in ``hf/``).
 """
 
 from __future__ import annotations

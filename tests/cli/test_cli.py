@@ -97,6 +97,7 @@ def test_train_writes_a_complete_run(trained_run: Path) -> None:
         ".lock",
         "config.json",
         "corpus.json",
+        "hf",
         "history.json",
         "model.safetensors",
         "tokenizer.json",
@@ -159,6 +160,40 @@ def test_export_loads_in_transformers_with_the_same_predictions(trained_run: Pat
     assert main(["fill-mask", str(out), "the dogs [MASK] barking.", "--top-k", "1"]) == 0
     ours_best = fill_mask(ours, load_model(trained_run).tokenizer, "the dogs [MASK] barking.", top_k=1)[0]
     assert best["token_str"].strip() == ours_best.token and abs(best["score"] - ours_best.score) < 1e-4
+
+
+def test_the_run_keeps_a_transformers_copy_in_step(trained_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """RUN/hf: from_pretrained and pipeline('fill-mask') load it, with the last checkpoint's weights."""
+    from transformers import AutoModelForMaskedLM, AutoTokenizer, pipeline
+
+    from mlm_book.model.checkpoint import load_model
+
+    hf_dir = trained_run / "hf"
+    hf_model = AutoModelForMaskedLM.from_pretrained(hf_dir).eval()
+    encoded = AutoTokenizer.from_pretrained(hf_dir)("the dogs [MASK] barking.", return_tensors="pt")
+    with torch.no_grad():
+        expected = load_model(trained_run).model(encoded["input_ids"], encoded["attention_mask"]).logits
+        assert torch.allclose(hf_model(**encoded).logits, expected, atol=1e-4)
+    assert "At step 3" in (hf_dir / "README.md").read_text(encoding="utf-8")  # the card of the last checkpoint
+    assert len(pipeline("fill-mask", model=str(hf_dir), device="cpu")("the dogs [MASK] barking.")) == 5
+    capsys.readouterr()
+    assert main(["fill-mask", str(hf_dir), "the dogs [MASK] barking.", "--top-k", "1"]) == 0
+    assert capsys.readouterr().out.startswith("[MASK] 1  ")
+
+
+def test_the_transformers_copy_may_be_turned_off(small_config: Path, tmp_path: Path) -> None:
+    import dataclasses
+
+    from mlm_book.cli.report import hf_copy_blocker
+    from mlm_book.model.config import ModelConfig
+
+    torch.set_num_threads(1)
+    args = ["--steps", "2", "--config", str(small_config), *SMALL]
+    assert main(["train", "--out", str(tmp_path / "off"), "--no-hf-copy", *args]) == 0
+    assert not (tmp_path / "off" / "hf").exists()
+    assert hf_copy_blocker(ModelConfig.tiny()) is None and hf_copy_blocker(ModelConfig.modern()) is None
+    pre_ln = dataclasses.replace(ModelConfig.tiny(), norm="pre")  # neither BertForMaskedLM nor ModernBERT holds it
+    assert "BertForMaskedLM cannot represent norm='pre'" in (hf_copy_blocker(pre_ln) or "")
 
 
 def test_the_modern_preset_trains_and_exports_as_modernbert(small_config: Path, tmp_path: Path) -> None:

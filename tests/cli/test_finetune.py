@@ -60,8 +60,15 @@ def test_finetune_writes_a_model_and_scores_that_evaluate_reproduces(
     assert len(results["history"]["train_loss"]) == 2 and results["test"]["main"] == "entity_f1"
     accuracy = results["test"]["scores"]["accuracy"]
     assert f"accuracy {accuracy:.3f}" in printed
+    written = (out / "eval_results.json").read_bytes()
     assert main(["evaluate", str(out), "--split", "test"]) == 0
     assert f"ner test: accuracy {accuracy:.3f}" in capsys.readouterr().out
+    assert (out / "eval_results.json").read_bytes() == written, "finetune's scores and history stay as written"
+    rescored = tmp_path / "test_results.json"
+    assert main(["evaluate", str(out), "--split", "test", "--output", str(rescored)]) == 0
+    assert json.loads(rescored.read_text())["test"] == results["test"]
+    assert main(["evaluate", str(out), "--output", str(out / "eval_results.json")]) == 2
+    assert "holds finetune's scores and history" in capsys.readouterr().err
     # writing again into a fine-tuned directory is allowed: it holds a finetune output
     qa = ["finetune", str(run), "--task", "qa", "--out", str(out), "--config", str(config_file), "--doc-stride", "3"]
     assert main([*qa, *FAST]) == 0
