@@ -39,7 +39,7 @@ def add_train_command(sub: Any) -> None:
         default=False,
         choices=("auto",),
         help="continue the run in --out; --resume auto: continue it if there is one, else start it "
-        "(what an elastic restart of torchrun needs)",
+        "(what an elastic restart of torchrun needs; set TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1 for it)",
     )
     add_setting_arguments(train)
     train.add_argument("--paragraphs", type=positive_int, help="size of the built-in corpus")

@@ -121,6 +121,25 @@ def all_reduce_sum(tensor: torch.Tensor, context: DistributedContext) -> torch.T
     return tensor
 
 
+def all_gather_counts(counts: torch.Tensor, context: DistributedContext) -> torch.Tensor:
+    """Every process's counts, in rank order: the data side's exchange (``MaskingCollator.collate_share``).
+
+    Args:
+        counts: ``(k,)`` long, this process's counts (on the CPU).
+        context: this process's context.
+
+    Returns:
+        ``(world_size, k)`` long on the CPU, row ``r`` the counts of rank ``r`` (``counts[None]``
+        in a single process). The host reads them at once: the data side may wait, the model may not.
+    """
+    if not context.enabled:
+        return counts[None]
+    local = counts.to(context.device)
+    gathered = [torch.empty_like(local) for _ in range(context.world_size)]
+    dist.all_gather(gathered, local)
+    return torch.stack(gathered).cpu()
+
+
 def barrier(context: DistributedContext) -> None:
     """Wait until every process reaches this point."""
     if context.enabled:

@@ -7,7 +7,7 @@ records the validation loss, accuracy and perplexity, and probe accuracies by ca
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,36 @@ class TrainRecord:
     lr: float
     tokens_seen: int
     tokens_per_second: float
+
+
+@dataclass
+class RecordWindow:
+    """Sums over the steps since the last history record.
+
+    Saved with a checkpoint, so that a resumed run's next record averages the same steps as an
+    uninterrupted run's.
+    """
+
+    loss: float = 0.0
+    accuracy: float = 0.0
+    steps: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+
+    def record(self, step: int, lr: float, tokens_seen: int) -> TrainRecord:
+        """The record of these steps: mean loss and accuracy, the throughput."""
+        rate = self.tokens / self.seconds if self.seconds > 0 else 0.0
+        return TrainRecord(step, self.loss / self.steps, self.accuracy / self.steps, lr, tokens_seen, rate)
+
+    def to_dict(self) -> dict[str, float]:
+        """The sums, for ``train_state.json``."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, sums: dict[str, float]) -> RecordWindow:
+        """The sums saved with a checkpoint (missing ones are 0: states saved before windows were)."""
+        known = {f.name: type(f.default) for f in fields(cls)}
+        return cls(**{name: kind(sums[name]) for name, kind in known.items() if name in sums})
 
 
 @dataclass(frozen=True)

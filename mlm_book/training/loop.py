@@ -1,7 +1,8 @@
 """Train a masked language model: the ``train`` entry point and its loop.
 
-Each optimizer step takes the next *global* batch of the epoch's shuffled order, pads and masks
-it with the masking generator, splits it over processes and accumulation micro-batches, and
+Each optimizer step takes the next *global* batch of the epoch's shuffled order; each process
+pads and masks its share of it (drawing the masking generator's numbers for the whole batch, so
+the masks are those of one process), splits the share into accumulation micro-batches, and
 takes one step (``training.step``): AdamW without decay on biases and LayerNorm, a warmup-then-
 decay schedule, gradient clipping, autocast on GPUs. A curriculum (``TrainConfig.curriculum``)
 may cut a step's packed blocks to a shorter length (``data.blocks``) and mask them at
@@ -29,7 +30,7 @@ from mlm_book.data.blocks import cut_blocks
 from mlm_book.evaluation.baselines import log_unigram_bias
 from mlm_book.evaluation.metrics import evaluate_masked
 from mlm_book.evaluation.probes import ProbeLike, probe_accuracy, score_probes
-from mlm_book.masking.collator import MaskingCollator
+from mlm_book.masking.collator import BatchShare, MaskingCollator
 from mlm_book.model.checkpoint import TOKENIZER_FILE, load_model
 from mlm_book.model.config import ModelConfig
 from mlm_book.model.mlm import MLMModel
@@ -38,12 +39,13 @@ from mlm_book.training.curriculum import StepPlan
 from mlm_book.training.data import TrainData, prepare_data
 from mlm_book.training.distributed import (
     DistributedContext,
+    all_gather_counts,
     barrier,
     broadcast_text,
     setup_distributed,
     wrap_model,
 )
-from mlm_book.training.history import EvalRecord, History, TrainRecord
+from mlm_book.training.history import EvalRecord, History, RecordWindow
 from mlm_book.training.optim import Schedule, make_optimizer, make_scheduler
 from mlm_book.training.run_dir import HISTORY_FILE, check_out_dir, commit_checkpoint, stage_checkpoint
 from mlm_book.training.state import STATE_JSON, TrainState, check_position, load_train_state, save_train_state
@@ -51,7 +53,6 @@ from mlm_book.training.step import StepStats, StepTools, TrainingDiverged, train
 from mlm_book.utils.atomic import read_json
 from mlm_book.utils.precision import Numerics, make_scaler, resolve_numerics
 from mlm_book.utils.seeding import derive_seed
-from mlm_book.utils.special_tokens import IGNORE_INDEX
 
 
 @dataclass(frozen=True)
@@ -73,30 +74,6 @@ class TrainResult:
     tokens_seen: int
     out_dir: Path | None
     context: DistributedContext
-
-
-@dataclass
-class _Window:
-    """Sums over the steps since the last history record."""
-
-    loss: float = 0.0
-    accuracy: float = 0.0
-    steps: int = 0
-    tokens: int = 0
-    seconds: float = 0.0
-
-    def record(self, step: int, lr: float, tokens_seen: int) -> TrainRecord:
-        rate = self.tokens / self.seconds if self.seconds > 0 else 0.0
-        return TrainRecord(step, self.loss / self.steps, self.accuracy / self.steps, lr, tokens_seen, rate)
-
-    def to_dict(self) -> dict[str, float]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, sums: dict[str, float]) -> _Window:
-        """The sums saved with a checkpoint (missing ones are 0: states saved before windows were)."""
-        known = {f.name: type(f.default) for f in dataclasses.fields(cls)}
-        return cls(**{name: kind(sums[name]) for name, kind in known.items() if name in sums})
 
 
 class _Loop:
@@ -132,7 +109,7 @@ class _Loop:
         self.step = self.epoch = self.batch_in_epoch = self.tokens_seen = 0
         self.epoch_start = self.order.get_state()
         self.history = History()
-        self.window = _Window()
+        self.window = RecordWindow()
 
     def resume(self, out_dir: Path) -> None:
         """Load the weights, optimizer, scheduler, generators, position and history of a run."""
@@ -148,7 +125,7 @@ class _Loop:
         self.tokens_seen, self.epoch_start = state.tokens_seen, state.order_state
         self.masking.set_state(state.masking_state)
         self.history = History.load(out_dir / HISTORY_FILE).truncated(state.step)
-        self.window = _Window.from_dict(state.window)
+        self.window = RecordWindow.from_dict(state.window)
 
     def state(self) -> TrainState:
         """The run's position and generator states now."""
@@ -187,34 +164,45 @@ class _Loop:
             divisor=config.grad_accum * self.context.world_size,
         )
 
-    def collate_plan(self, indices: torch.Tensor, plan: StepPlan) -> dict[str, torch.Tensor]:
-        """Cut the blocks at ``indices`` to the plan's length and mask them at its rate (same generator)."""
-        examples = self.data.train.examples(indices)
-        if plan.length != self.config.seq_len:
-            examples = cut_blocks(examples, plan.length, plan.batch_size, keep=self.config.curriculum.length.keep)
+    def collate_plan(self, indices: torch.Tensor, plan: StepPlan) -> BatchShare:
+        """This process's share of the global batch at ``indices``, cut to the plan's length and masked at its rate.
+
+        Only the share's rows are padded and masked; the masking generator still draws for the
+        whole batch (``MaskingCollator.collate_share``), so its numbers, and its state after the
+        step, are those of one process masking everything.
+        """
+        rank, world = self.context.rank, self.context.world_size
+        if plan.length != self.config.seq_len:  # pieces may join blocks: cut them all, keep this share's
+            pieces = cut_blocks(
+                self.data.train.examples(indices), plan.length, plan.batch_size, keep=self.config.curriculum.length.keep
+            )
+            size = len(pieces) // world
+            examples = pieces[rank * size : (rank + 1) * size]
+        else:
+            size = len(indices) // world
+            examples = self.data.train.examples(indices[rank * size : (rank + 1) * size])
         collate = self.collate
         changes = {"mask_prob": plan.mask_prob, "replace_probs": plan.replace_probs}
         changes = {k: v for k, v in changes.items() if v is not None and v != getattr(self.config.masking, k)}
         if changes:
             masking = dataclasses.replace(self.config.masking, **changes)
             collate = MaskingCollator(masking, vocab_size=self.data.vocab_size, generator=self.masking)
-        return collate(examples)
+        return collate.collate_share(
+            examples, share=rank, gather=lambda counts: all_gather_counts(counts, self.context)
+        )
 
     def take_step(self, indices: torch.Tensor) -> tuple[StepStats, int]:
-        """Mask the global batch at ``indices``, train on this process's share; returns stats and tokens."""
-        batch = self.collate_plan(indices, self.plan())
-        n_predictions = max(1, int((batch["labels"] != IGNORE_INDEX).sum()))
-        n_tokens = int(batch["attention_mask"].sum())
-        accum, rank = self.config.grad_accum, self.context.rank
-        parts = split_batch(batch, accum * self.context.world_size)[rank * accum : (rank + 1) * accum]
-        torch.manual_seed(derive_seed(self.config.seed, "dropout", rank, self.step))  # dropout: per step
-        stats = train_step(self.wrapped, parts, n_predictions, self.tools, self.step)
+        """Mask this process's share of the global batch at ``indices`` and train; returns stats and tokens."""
+        share = self.collate_plan(indices, self.plan())
+        parts = split_batch(share.batch, self.config.grad_accum)  # this process's micro-batches
+        torch.manual_seed(derive_seed(self.config.seed, "dropout", self.context.rank, self.step))  # dropout: per step
+        stats = train_step(self.wrapped, parts, max(1, share.n_predictions), self.tools, self.step)
         self.step, self.batch_in_epoch, self.tokens_seen = (
             self.step + 1,
             self.batch_in_epoch + 1,
-            self.tokens_seen + n_tokens,
+            self.tokens_seen + share.n_tokens,
         )
-        return stats, n_tokens
+        return stats, share.n_tokens
 
     def evaluate(self, tokenizer: Tokenizer, probes: Sequence[ProbeLike]) -> EvalRecord:
         """Score the fixed validation batches and the probes; append the record to the history."""
@@ -268,7 +256,7 @@ def _run(
             last = loop.step == config.steps
             if loop.step % config.log_every == 0 or last:
                 loop.history.train.append(window.record(loop.step, lr, loop.tokens_seen))
-                window = loop.window = _Window()
+                window = loop.window = RecordWindow()
             if loop.step % config.eval_every == 0 or last:
                 record = loop.evaluate(tokenizer, probes)
                 if on_evaluate is not None and loop.context.is_main:
