@@ -72,7 +72,7 @@ sweeps: $(STAMP)
 	$(PY) scripts/sweeps.py $(SWEEP)
 
 # Re-execute notebooks in place and store their outputs: make execute NB=book/02_masking.ipynb
-NB ?= $(wildcard book/[0-9]*.ipynb)
+NB ?= $(wildcard book/*.ipynb)
 execute: $(STAMP)
 	for nb in $(NB); do (cd $$(dirname $$nb) && ../$(VENV)/bin/jupyter execute --inplace $$(basename $$nb)) || exit 1; done
 

@@ -10,7 +10,7 @@ import yaml
 import mlm_book
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))  # the chapters and the appendix
 
 
 def _toc_files() -> list[str]:

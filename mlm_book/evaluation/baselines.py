@@ -8,10 +8,14 @@ is whatever word frequency alone gets right (the more frequent of *is* and *are*
 ``unigram_log_probs`` counts the distribution; ``context_free_model`` wraps it in an
 ``MLMModel`` that predicts it at every position whatever the input, so the very same
 evaluation code (``evaluate_masked``, ``score_probes``, ``fill_mask``) scores the baseline and
-a trained model.
+a trained model. One step up, ``bigram_log_probs`` conditions on the token just before the
+masked one, and ``bigram_cross_entropy`` scores it on masked batches: the least a model that
+reads its context must beat.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
 
 import torch
 from torch import Tensor
@@ -19,7 +23,7 @@ from torch import Tensor
 from mlm_book.data.sequences import Sequences
 from mlm_book.model.config import ModelConfig
 from mlm_book.model.mlm import MLMModel
-from mlm_book.utils.special_tokens import SPECIAL_IDS
+from mlm_book.utils.special_tokens import IGNORE_INDEX, SPECIAL_IDS
 
 
 def unigram_log_probs(sequences: Sequences, vocab_size: int, *, smoothing: float = 1.0) -> Tensor:
@@ -62,6 +66,86 @@ def log_unigram_bias(sequences: Sequences, vocab_size: int, *, smoothing: float 
     counts = _label_counts(sequences, vocab_size, smoothing)
     counts[list(SPECIAL_IDS)] = smoothing  # never a label: only the pseudo-count
     return (counts / counts.sum()).log().float()
+
+
+def bigram_log_probs(
+    sequences: Sequences, vocab_size: int, *, smoothing: float = 1.0, prior_weight: float = 10.0
+) -> Tensor:
+    r"""Each token's log-probability given the token just before it, smoothed towards the unigram.
+
+    With $c(a, b)$ the number of times token $b$ follows token $a$ within a sequence, $c(a)$ the
+    number of such pairs that start with $a$ (and end in a token that may be masked), $p$ the
+    unigram distribution (``unigram_log_probs``) and $k$ = ``prior_weight``:
+
+    $$P(b \mid a) = \frac{c(a, b) + k\,p(b)}{c(a) + k}.$$
+
+    A frequent left neighbour keeps its own counts; a rare one stays near the unigram, and one
+    that training text never holds (``[MASK]``) predicts exactly the unigram.
+
+    Args:
+        sequences: the training sequences (``data.sequences.prepare_split``); pairs are counted
+            within each sequence, never across two.
+        vocab_size: the tokenizer's vocabulary size; every id must be below it. The result holds
+            ``vocab_size ** 2`` floats (52 MB for 3,609 tokens): meant for the book's vocabularies.
+        smoothing: pseudo-count of the unigram (> 0), as in ``unigram_log_probs``.
+        prior_weight: $k$, how many pairs' worth of weight the unigram gets in each row (> 0).
+
+    Returns:
+        ``(vocab_size, vocab_size)`` float32: row ``a`` holds $\log P(\cdot \mid a)$, ``-inf`` at
+        the special tokens, which are never labels.
+
+    Raises:
+        ValueError: if ``smoothing`` or ``prior_weight`` is not positive or an id is outside the
+            vocabulary.
+    """
+    if not prior_weight > 0:
+        raise ValueError(f"prior_weight must be positive, got {prior_weight}")
+    unigram = _label_counts(sequences, vocab_size, smoothing)  # (V,), checks the arguments
+    unigram[list(SPECIAL_IDS)] = 0.0
+    unigram /= unigram.sum()
+    ids = sequences.input_ids
+    follows = torch.ones(max(len(ids) - 1, 0), dtype=torch.bool)  # pair i is (ids[i], ids[i + 1])
+    starts = sequences.offsets[1:-1]
+    follows[starts[(starts > 0) & (starts < len(ids))] - 1] = False  # the first token of a sequence
+    pairs = ids[:-1][follows] * vocab_size + ids[1:][follows]
+    counts = torch.bincount(pairs, minlength=vocab_size * vocab_size).view(vocab_size, vocab_size).double()
+    counts[:, list(SPECIAL_IDS)] = 0.0  # (V, V); a special token is never a label
+    probs = (counts + prior_weight * unigram) / (counts.sum(dim=1, keepdim=True) + prior_weight)
+    return probs.log().float()
+
+
+def bigram_cross_entropy(log_probs: Tensor, batches: Iterable[Mapping[str, Tensor]]) -> float:
+    r"""The bigram model's mean cross-entropy, in nats, over every masked position of ``batches``.
+
+    The context of a masked token is the token before it *in the input*, as a model sees it: a
+    ``[MASK]`` (so the unigram) or a random token where that neighbour was corrupted too.
+
+    Args:
+        log_probs: ``(V, V)`` from ``bigram_log_probs``.
+        batches: dicts with ``input_ids`` and ``labels``, ``(B, T)`` each, from a masking collator
+            (e.g. ``data.batches.eval_batches``).
+
+    Returns:
+        The mean of $-\log P(\text{label} \mid \text{input token before it})$ over all masked positions.
+
+    Raises:
+        ValueError: if there is no masked position, position 0 is masked (no token before it),
+            or an input id is outside ``log_probs``.
+    """
+    total, count = 0.0, 0
+    for batch in batches:
+        ids, labels = batch["input_ids"], batch["labels"]  # (B, T) each
+        masked = labels != IGNORE_INDEX
+        if masked[:, 0].any():
+            raise ValueError("position 0 is masked, and a bigram needs the token before it; mask after [CLS]")
+        before = ids[:, :-1][masked[:, 1:]]  # (N,) the input token left of each masked position
+        if before.numel() and int(before.max()) >= len(log_probs):
+            raise ValueError(f"the batches hold id {int(before.max())} but log_probs covers {len(log_probs)} ids")
+        total -= log_probs[before, labels[:, 1:][masked[:, 1:]]].double().sum().item()
+        count += before.numel()
+    if count == 0:
+        raise ValueError("the batches hold no masked position; build them with a masking collator")
+    return total / count
 
 
 def _label_counts(sequences: Sequences, vocab_size: int, smoothing: float) -> Tensor:
