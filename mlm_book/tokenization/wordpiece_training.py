@@ -13,12 +13,18 @@ pairs whose parts rarely occur apart, however rare the pair. BPE's rule, ``rule=
 the most frequent pair instead: $\\operatorname{score}(a, b) = \\operatorname{count}(ab)$. Hugging
 Face's ``WordPieceTrainer`` trains with the BPE rule, so it learns another vocabulary than the
 WordPiece score.
+
+``train_wordpiece_likelihood`` merges instead the pair that most raises the corpus
+log-likelihood under a unigram model of the current pieces, $L = \\sum_x n_x \\ln(n_x / N)$:
+merging $c$ occurrences of $(a, b)$ takes $c$ from $n_a$, $n_b$ and $N$ and adds $c$ to
+$n_{ab}$, and ``likelihood_gain`` is the exact change in $L$.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from mlm_book.tokenization.wordpiece import CONTINUATION_PREFIX, normalize, pre_tokenize
@@ -167,6 +173,98 @@ def train_wordpiece(
     return WordPieceTraining(vocab=tuple(vocab), merges=tuple(merges))
 
 
+def unigram_log_likelihood(piece_counts: Mapping[str, int]) -> float:
+    """The corpus log-likelihood, in nats, under the unigram model its piece counts define.
+
+    Args:
+        piece_counts: how often each piece occurs in the corpus, $n_x$.
+
+    Returns:
+        $\\sum_x n_x \\ln(n_x / N) = \\sum_x n_x \\ln n_x - N \\ln N$, with $N = \\sum_x n_x$.
+    """
+    return math.fsum(_xlogx(n) for n in piece_counts.values()) - _xlogx(sum(piece_counts.values()))
+
+
+def likelihood_gain(piece_counts: Mapping[str, int], total: int, left: str, right: str, merges: int) -> float:
+    """The exact change in ``unigram_log_likelihood`` when ``merges`` occurrences of a pair are merged.
+
+    With $f(x) = x \\ln x$, merging $c$ occurrences of $(a, b)$ changes $L$ by
+    $f(n_a - c) - f(n_a) + f(n_b - c) - f(n_b) + f(n_{ab} + c) - f(n_{ab}) - f(N - c) + f(N)$
+    ($f(n_a - 2c) - f(n_a)$ for the parts when $a = b$). The terms are summed exactly rounded
+    (``math.fsum``), so pairs with the same counts in either order get the same gain.
+
+    Args:
+        piece_counts: how often each piece occurs now, $n_x$ (a missing piece counts 0).
+        total: the number of pieces in the corpus, $N = \\sum_x n_x$.
+        left: the first piece of the pair, $a$.
+        right: the second piece, $b$.
+        merges: how many occurrences the merge replaces, $c$: the pair count, except that a
+            run like ``##a ##a ##a`` holds two overlapping pairs but makes one merge.
+
+    Returns:
+        The gain in nats (negative when the merge lowers the likelihood).
+    """
+    changes = {left: -merges}
+    changes[right] = changes.get(right, 0) - merges  # twice from one piece when left == right
+    merged = merge_pieces(left, right)
+    changes[merged] = changes.get(merged, 0) + merges
+    terms = [_xlogx(total), -_xlogx(total - merges)]
+    for piece, change in changes.items():
+        count = piece_counts.get(piece, 0)
+        terms += [_xlogx(count + change), -_xlogx(count)]
+    return math.fsum(terms)
+
+
+def _xlogx(x: int) -> float:
+    """$x \\ln x$, with $0 \\ln 0 = 0$."""
+    return x * math.log(x) if x > 0 else 0.0
+
+
+def train_wordpiece_likelihood(
+    texts: Iterable[str], vocab_size: int, *, lowercase: bool = True, strip_accents: bool | None = None
+) -> WordPieceTraining:
+    """Train a WordPiece vocabulary by merging, each round, the pair with the largest likelihood gain.
+
+    The rounds run as in ``train_wordpiece`` (same alphabet, same stopping, ties to the more
+    frequent pair, then the alphabetically first), but the score of a pair is
+    ``likelihood_gain``: how much the merge raises the corpus log-likelihood under a unigram
+    model of the current pieces, the criterion of Schuster & Nakajima (2012) with the simplest
+    language model in it.
+
+    Args:
+        texts: the training texts (streamed once).
+        vocab_size: the largest vocabulary, special tokens included.
+        lowercase: lowercase the text.
+        strip_accents: remove accents; ``None`` means "when lowercasing".
+
+    Returns:
+        The vocabulary and the merges (``Merge.score`` is the gain in nats).
+
+    Raises:
+        ValueError: for an empty corpus, or a ``vocab_size`` below special tokens + alphabet.
+    """
+    word_counts = count_words(texts, lowercase=lowercase, strip_accents=strip_accents)
+    if not word_counts:
+        raise ValueError("the training corpus is empty (no text with a visible character); pass some text")
+    counts = _LikelihoodCounts(word_counts)
+    vocab = list(SPECIAL_TOKENS) + counts.alphabet()
+    if vocab_size < len(vocab):
+        raise ValueError(
+            f"vocab_size={vocab_size} is too small for the 5 special tokens and the {len(vocab) - 5} pieces of "
+            f"the alphabet (each character alone and as a ## piece): use vocab_size >= {len(vocab)}"
+        )
+    known = set(vocab)
+    merges: list[Merge] = []
+    while len(vocab) < vocab_size and counts.pairs:
+        best = counts.best_merge()
+        counts.merge(best.left, best.right)
+        merges.append(best)
+        if best.token not in known:
+            vocab.append(best.token)
+            known.add(best.token)
+    return WordPieceTraining(vocab=tuple(vocab), merges=tuple(merges))
+
+
 class _Counts:
     """Piece and pair counts of a corpus, kept up to date as pairs are merged."""
 
@@ -214,3 +312,27 @@ class _Counts:
                 self.words_with[pair].discard(word)
             if self.pairs[pair] == 0:
                 del self.pairs[pair]
+
+
+class _LikelihoodCounts(_Counts):
+    """``_Counts`` that scores a pair by the likelihood gain of merging it, and tracks $N$."""
+
+    def __init__(self, word_counts: Counter[str]) -> None:
+        super().__init__(word_counts, "likelihood")
+        self.total = sum(self.pieces.values())
+
+    def merges_of(self, pair: tuple[str, str]) -> int:
+        """How many occurrences merging the pair replaces (fewer than its count in runs ``a a a``)."""
+        if pair[0] != pair[1]:
+            return self.pairs[pair]
+        words = self.words_with[pair]
+        return sum(self.word_counts[w] * (len(self.splits[w]) - len(apply_merge(self.splits[w], *pair))) for w in words)
+
+    def score(self, pair: tuple[str, str]) -> float:
+        """The exact gain in unigram log-likelihood of merging the pair."""
+        return likelihood_gain(self.pieces, self.total, pair[0], pair[1], self.merges_of(pair))
+
+    def merge(self, left: str, right: str) -> None:
+        """Merge the pair everywhere, and take the merges from the total."""
+        self.total -= self.merges_of((left, right))
+        super().merge(left, right)

@@ -1,5 +1,6 @@
 """The from-scratch WordPiece trainer: scores, merges, equivalence with a naive loop, errors."""
 
+import math
 from collections import Counter
 
 import pytest
@@ -13,10 +14,13 @@ from mlm_book.tokenization.wordpiece_training import (
     Merge,
     apply_merge,
     count_words,
+    likelihood_gain,
     merge_pieces,
     score_pairs,
     split_word,
     train_wordpiece,
+    train_wordpiece_likelihood,
+    unigram_log_likelihood,
 )
 from mlm_book.utils.special_tokens import SPECIAL_TOKENS
 
@@ -130,3 +134,112 @@ def test_errors() -> None:
         ValueError, match=r"vocab_size=15 is too small for the 5 special tokens and the 11 pieces .* >= 16"
     ):
         train_wordpiece(TOY, 15)
+
+
+def _piece_counts(splits: dict[str, list[str]], word_counts: Counter[str]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for word, pieces in splits.items():
+        for piece in pieces:
+            counts[piece] += word_counts[word]
+    return counts
+
+
+def _merged(splits: dict[str, list[str]], pair: tuple[str, str]) -> dict[str, list[str]]:
+    return {word: apply_merge(pieces, *pair) for word, pieces in splits.items()}
+
+
+def _naive_likelihood_training(texts: list[str], vocab_size: int) -> list[Merge]:
+    """Recount everything each round; count each pair's merges by doing them: slow but obviously right."""
+    word_counts = count_words(texts)
+    splits = {word: split_word(word) for word in word_counts}
+    vocab = set(SPECIAL_TOKENS) | {p for pieces in splits.values() for p in pieces} | set("".join(word_counts))
+    merges = []
+    while len(vocab) < vocab_size:
+        pairs = {pair: merge.count for pair, merge in score_pairs(splits, word_counts).items()}
+        if not pairs:
+            break
+        counts, total = _piece_counts(splits, word_counts), sum(_piece_counts(splits, word_counts).values())
+        gains = {}
+        for pair in pairs:
+            done = total - sum(_piece_counts(_merged(splits, pair), word_counts).values())
+            gains[pair] = likelihood_gain(counts, total, *pair, done)
+        a, b = min(pairs, key=lambda pair: (-gains[pair], -pairs[pair], pair))
+        merges.append(Merge(a, b, merge_pieces(a, b), gains[(a, b)], pairs[(a, b)]))
+        splits = _merged(splits, (a, b))
+        vocab.add(merge_pieces(a, b))
+    return merges
+
+
+def test_unigram_log_likelihood() -> None:
+    assert unigram_log_likelihood({"a": 2, "b": 2}) == pytest.approx(4 * math.log(1 / 2))
+    assert unigram_log_likelihood({"a": 3, "b": 0}) == 0.0  # a piece with probability 1 costs nothing
+
+
+@given(words=st.lists(st.text("aab#", min_size=1, max_size=7), min_size=1, max_size=12))
+def test_likelihood_gain_is_the_exact_change_of_the_log_likelihood(words: list[str]) -> None:
+    word_counts = Counter(words)
+    splits = {word: split_word(word) for word in word_counts}
+    for _ in range(3):  # the first rounds, so that merged tokens can already have counts
+        before = _piece_counts(splits, word_counts)
+        total = sum(before.values())
+        pairs = sorted(score_pairs(splits, word_counts))
+        for pair in pairs:  # "##a ##a" pairs overlap in runs: count the merges actually made
+            after = _piece_counts(_merged(splits, pair), word_counts)
+            gain = likelihood_gain(before, total, *pair, total - sum(after.values()))
+            assert gain == pytest.approx(unigram_log_likelihood(after) - unigram_log_likelihood(before), abs=1e-9)
+        if not pairs:
+            break
+        splits = _merged(splits, pairs[0])
+
+
+def _xlogx(x: int) -> float:
+    return x * math.log(x) if x else 0.0
+
+
+# The toy corpus in characters: N = 113 pieces.
+TOY_COUNTS = {"h": 15, "p": 17, "b": 4, "##u": 36, "##g": 20, "##n": 16, "##s": 5}
+
+
+def test_likelihood_gain_on_the_toy_corpus() -> None:
+    # ##u ##g, 20 times: ##u 36 -> 16, ##g 20 -> 0, ##ug 0 -> 20, N 113 -> 93.
+    expected = _xlogx(16) - _xlogx(36) + _xlogx(0) - _xlogx(20) + _xlogx(20) - _xlogx(0) - _xlogx(93) + _xlogx(113)
+    assert (
+        likelihood_gain(TOY_COUNTS, 113, "##u", "##g", 20) == pytest.approx(expected) == pytest.approx(28.018, abs=1e-3)
+    )
+    # ##a ##a, merged twice: ##a loses 4, ##aa gains 2.
+    expected = _xlogx(1) - _xlogx(5) + _xlogx(2) - _xlogx(8) + _xlogx(10)
+    assert likelihood_gain({"a": 5, "##a": 5}, 10, "##a", "##a", 2) == pytest.approx(expected)
+    # The same counts in the other order give exactly the same gain (an exactly rounded sum).
+    assert likelihood_gain({"x": 36, "##y": 20}, 56, "x", "##y", 20) == likelihood_gain(
+        {"x": 20, "##y": 36}, 56, "x", "##y", 20
+    )
+
+
+def test_likelihood_training_of_the_toy_corpus() -> None:
+    merges = train_wordpiece_likelihood(TOY, 21).merges
+    assert [m.token for m in merges] == ["##ug", "##un", "hug", "pun", "pug"]  # frequent pairs first, like BPE
+    assert merges[0].score == likelihood_gain(TOY_COUNTS, 113, "##u", "##g", 20) and merges[0].count == 20
+
+
+@pytest.mark.parametrize("vocab_size", [61, 83])
+def test_likelihood_training_matches_naive_recounting(vocab_size: int) -> None:
+    assert list(train_wordpiece_likelihood(ENGLISH, vocab_size).merges) == _naive_likelihood_training(
+        ENGLISH, vocab_size
+    )
+
+
+@given(words=st.lists(st.text("aab", min_size=1, max_size=7), min_size=1, max_size=25))
+def test_likelihood_training_matches_naive_recounting_on_random_words(words: list[str]) -> None:
+    texts = [" ".join(words)]
+    assert list(train_wordpiece_likelihood(texts, 40).merges) == _naive_likelihood_training(texts, 40)
+
+
+def test_likelihood_training_vocabulary_and_errors() -> None:
+    training = train_wordpiece_likelihood(ENGLISH, 120)
+    assert len(training.vocab) == 120 and len(set(training.vocab)) == 120
+    assert training.vocab[:5] == SPECIAL_TOKENS and all(m.score > 0 for m in training.merges)
+    assert train_wordpiece_likelihood(iter(ENGLISH), 120) == training
+    with pytest.raises(ValueError, match=r"the training corpus is empty .*; pass some text"):
+        train_wordpiece_likelihood(["", "  \n"], 100)
+    with pytest.raises(ValueError, match=r"vocab_size=15 is too small .* >= 16"):
+        train_wordpiece_likelihood(TOY, 15)
