@@ -20,7 +20,12 @@ def add_run_commands(sub: Any) -> None:
     evaluate = sub.add_parser(
         "evaluate", help="score a training run on its fixed evaluation batches (into eval_results.json)"
     )
-    evaluate.add_argument("run_dir", type=Path, help="the --out directory of a training run or of mlm-book finetune")
+    evaluate.add_argument(
+        "run_dir",
+        type=Path,
+        help="the --out directory of a training run or of mlm-book finetune, or a transformers masked-LM "
+        "directory with the book's tokenizer (an export, RUN/hf), scored on the built-in corpus",
+    )
     evaluate.add_argument("--split", choices=("validation", "test"), default="validation")
     evaluate.add_argument(
         "--output",
@@ -97,10 +102,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     if is_task_model_dir(args.run_dir):  # a fine-tuned model: its task's scores
         return run_evaluate_finetuned(args)
-    run = read_run(args.run_dir)
-    output = results_path(args.output, args.run_dir, args.split, owned=True)
-    step = checkpoint_step(args.run_dir)
-    scores, probes = _score_run(run, args.split)
+    if is_transformers_dir(args.run_dir):  # an export or RUN/hf: not ours to write into, unless --output
+        output = results_path(args.output, args.run_dir, args.split, owned=False)
+        step, (scores, probes) = None, _score_transformers_dir(args.run_dir, args.split)
+    else:
+        run = read_run(args.run_dir)
+        output = results_path(args.output, args.run_dir, args.split, owned=True)
+        step = checkpoint_step(args.run_dir)
+        scores, probes = _score_run(run, args.split)
     print(
         f"{args.split}: loss {scores.loss:.4f}, accuracy {scores.accuracy:.4f}, perplexity {scores.perplexity:.2f} "
         f"({scores.n_predictions} masked tokens)"
@@ -133,6 +142,37 @@ def _score_run(run: Any, split: str) -> tuple[Any, dict[str, float]]:
     scores = evaluate_masked(loaded.model, batches)
     probes = probe_accuracy(score_probes(loaded.model, loaded.tokenizer, inputs.probes)) if inputs.probes else {}
     return scores, probes
+
+
+def _score_transformers_dir(directory: Path, split: str) -> tuple[Any, dict[str, float]]:
+    """A transformers masked-LM directory scored as a tiny-preset run is: the built-in corpus, batches, probes."""
+    import dataclasses
+
+    import datasets
+
+    from mlm_book.evaluation.metrics import evaluate_masked
+    from mlm_book.evaluation.probes import probe_accuracy, score_probes
+    from mlm_book.interop import from_transformers
+    from mlm_book.training.config import TrainConfig
+    from mlm_book.training.data import build_eval_batches, load_inputs
+    from mlm_book.utils.special_tokens import SPECIAL_IDS, SPECIAL_TOKENS
+
+    try:
+        loaded = from_transformers(directory)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"{directory}: {error}") from error
+    tokenizer = loaded.tokenizer
+    if tokenizer is None or any(tokenizer.token_to_id(t) != i for t, i in zip(SPECIAL_TOKENS, SPECIAL_IDS)):
+        raise UsageError(
+            f"{directory} has no tokenizer with the book's special tokens ({', '.join(SPECIAL_TOKENS)} as ids "
+            f"{', '.join(map(str, SPECIAL_IDS))}); evaluate scores models of the book (fill-mask takes any)"
+        )
+    config = TrainConfig.tiny()
+    config = dataclasses.replace(config, seq_len=min(config.seq_len, loaded.model.config.max_len))
+    datasets.disable_progress_bars()
+    inputs = load_inputs(config, loaded.model.config, resume=True)
+    scores = evaluate_masked(loaded.model, build_eval_batches(inputs.dataset[split], tokenizer, config))
+    return scores, probe_accuracy(score_probes(loaded.model, tokenizer, inputs.probes)) if inputs.probes else {}
 
 
 def run_fill_mask(args: argparse.Namespace) -> int:

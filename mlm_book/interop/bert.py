@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import torch
 from tokenizers import Tokenizer
 
-from mlm_book.interop.tokenizer import to_transformers_tokenizer
+from mlm_book.interop.tokenizer import load_backend_tokenizer, to_transformers_tokenizer
 from mlm_book.model.checkpoint import LoadedModel
 from mlm_book.model.config import ModelConfig
 from mlm_book.model.mlm import MLMModel
@@ -220,7 +220,7 @@ def from_transformers(hf_model_or_dir: BertForMaskedLM | str | os.PathLike[str])
 
 def _load_pretrained(source: str | os.PathLike[str]) -> tuple[BertForMaskedLM, Tokenizer | None]:
     """``from_pretrained`` a model and, if present, its fast tokenizer's ``tokenizers.Tokenizer``."""
-    from transformers import AutoTokenizer, BertForMaskedLM
+    from transformers import BertForMaskedLM
 
     try:
         hf_model = BertForMaskedLM.from_pretrained(str(source))
@@ -229,11 +229,7 @@ def _load_pretrained(source: str | os.PathLike[str]) -> tuple[BertForMaskedLM, T
             f"cannot load a BertForMaskedLM from {str(source)!r}: it is not a model directory, and not a "
             f"Hub model that can be downloaded now ({error.__class__.__name__}); check the path or go online"
         ) from error
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(str(source)).backend_tokenizer
-    except (OSError, ValueError, AttributeError):
-        tokenizer = None  # a model saved without its tokenizer
-    return hf_model, tokenizer
+    return hf_model, load_backend_tokenizer(source)
 
 
 def to_transformers(model: MLMModel, tokenizer: Tokenizer, out_dir: str | os.PathLike[str]) -> Path:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import torch
 from tokenizers import Tokenizer
 
-from mlm_book.interop.tokenizer import to_transformers_tokenizer
+from mlm_book.interop.tokenizer import load_backend_tokenizer, to_transformers_tokenizer
 from mlm_book.model.checkpoint import LoadedModel, load_model
 from mlm_book.model.config import ModelConfig
 from mlm_book.model.mlm import MLMModel
@@ -232,7 +232,7 @@ def from_transformers(hf_model_or_dir: ModernBertForMaskedLM | str | os.PathLike
     Returns:
         ``LoadedModel`` with the equivalent model (eval mode) and the tokenizer or ``None``.
     """
-    from transformers import AutoTokenizer, ModernBertForMaskedLM
+    from transformers import ModernBertForMaskedLM
 
     tokenizer = None
     hf_model = hf_model_or_dir
@@ -244,10 +244,7 @@ def from_transformers(hf_model_or_dir: ModernBertForMaskedLM | str | os.PathLike
                 f"cannot load a ModernBertForMaskedLM from {str(hf_model_or_dir)!r}: it is not a model directory, "
                 f"and not a Hub model that can be downloaded now ({error.__class__.__name__}); check the path"
             ) from error
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(str(hf_model_or_dir)).backend_tokenizer
-        except (OSError, ValueError, AttributeError):
-            tokenizer = None  # a model saved without its tokenizer
+        tokenizer = load_backend_tokenizer(hf_model_or_dir)
     state = hf_model.state_dict()
     if not torch.equal(state["decoder.weight"], state["model.embeddings.tok_embeddings.weight"]):
         raise ValueError(

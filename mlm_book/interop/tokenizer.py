@@ -6,6 +6,9 @@ its collators, pipelines and ``save_pretrained`` treat them right.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from tokenizers import Tokenizer
 from transformers import PreTrainedTokenizerFast
 
@@ -32,3 +35,27 @@ def to_transformers_tokenizer(tokenizer: Tokenizer, *, model_max_length: int | N
         mask_token=MASK_TOKEN,
         **extra,
     )
+
+
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "tokenizer_config.json")
+"""The files of a saved transformers tokenizer; a local directory with none of them has no tokenizer."""
+
+
+def load_backend_tokenizer(source: str | os.PathLike[str]) -> Tokenizer | None:
+    """The ``tokenizers.Tokenizer`` of the transformers tokenizer saved at ``source``, or ``None``.
+
+    A local directory without any tokenizer file has none (``AutoTokenizer`` would otherwise
+    build an empty one from the model's config).
+
+    Args:
+        source: a local model directory, or a Hub name (when online).
+    """
+    from transformers import AutoTokenizer
+
+    path = Path(source)
+    if path.is_dir() and not any((path / name).is_file() for name in TOKENIZER_FILES):
+        return None
+    try:
+        return AutoTokenizer.from_pretrained(str(source)).backend_tokenizer
+    except (OSError, ValueError, AttributeError):
+        return None  # a model saved without its tokenizer

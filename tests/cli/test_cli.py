@@ -181,6 +181,38 @@ def test_the_run_keeps_a_transformers_copy_in_step(trained_run: Path, capsys: py
     assert capsys.readouterr().out.startswith("[MASK] 1  ")
 
 
+def test_evaluate_scores_a_transformers_directory(
+    trained_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """RUN/hf is scored as a tiny-preset run would be, with the scores of the run's own model; never written into."""
+    from mlm_book.evaluation.metrics import evaluate_masked
+    from mlm_book.model.checkpoint import load_model
+    from mlm_book.training.config import TrainConfig
+    from mlm_book.training.data import build_eval_batches, load_inputs
+
+    capsys.readouterr()
+    assert main(["evaluate", str(trained_run / "hf"), "--output", str(tmp_path / "eval_results.json")]) == 0
+    printed = capsys.readouterr().out
+    ours = load_model(trained_run)
+    config = TrainConfig.tiny()
+    dataset = load_inputs(config, ours.model.config, resume=True).dataset
+    expected = evaluate_masked(ours.model, build_eval_batches(dataset["validation"], ours.tokenizer, config))
+    assert printed.startswith(f"validation: loss {expected.loss:.4f}, accuracy {expected.accuracy:.4f}")
+    assert "probes: agreement" in printed
+    assert json.loads((tmp_path / "eval_results.json").read_text())["eval_loss"] == pytest.approx(
+        expected.loss, abs=1e-4
+    )
+    assert not (trained_run / "hf" / "eval_results.json").exists()  # not ours to write into without --output
+    from transformers import BertConfig, BertForMaskedLM
+
+    bare = tmp_path / "bare"  # a BertForMaskedLM saved without a tokenizer
+    BertForMaskedLM(
+        BertConfig(vocab_size=99, hidden_size=32, num_hidden_layers=1, num_attention_heads=2)
+    ).save_pretrained(bare)
+    assert main(["evaluate", str(bare)]) == 2
+    assert "has no tokenizer with the book's special tokens" in capsys.readouterr().err
+
+
 def test_the_transformers_copy_may_be_turned_off(small_config: Path, tmp_path: Path) -> None:
     import dataclasses
 
