@@ -2,7 +2,9 @@
 # Make sure the browser test can run: Debian's chromium and npm (for the offline CDN copies).
 # Installs what is missing with apt-get (needs root). Exits 0 when both are there, and 3 with one
 # line on stderr saying why when they cannot be installed (the Makefile then skips the test).
-# The test drives chromium over the DevTools protocol on a pipe, so chromium-driver is not needed.
+# The test drives this chromium through Playwright (pinned in requirements.txt), which starts the
+# program it is given (executable_path) and talks to it on a pipe: chromium-driver is not needed,
+# and `playwright install` must not run (it would download a browser of Playwright's own).
 set -uo pipefail
 
 missing=()

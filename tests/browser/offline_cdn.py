@@ -2,10 +2,11 @@
 
 The built pages load JavaScript from two CDNs: bertviz's views load require.js, d3 and jQuery
 from cdnjs, and Sphinx loads MathJax 3 from jsDelivr. The test machine is offline, so the
-browser test intercepts those requests in the browser (the DevTools ``Fetch`` domain) and answers
-them from ``node_modules/``, installed by ``npm ci`` from the committed ``package.json`` and
-``package-lock.json``. The pages themselves are served unchanged: what the test checks is the HTML
-that is published.
+browser test routes every request of the browser through ``OfflineNetwork`` (Playwright's
+``BrowserContext.route``): requests to the local server go through, CDN requests are answered
+from ``node_modules/``, installed by ``npm ci`` from the committed ``package.json`` and
+``package-lock.json``, and any other request is blocked and recorded. The pages themselves are
+served unchanged: what the test checks is the HTML that is published.
 
 Each ``CdnPackage`` maps a URL prefix to a folder of one npm package, with the version the URL
 names. jQuery 2.0.0, which bertviz names, was never published on npm; its nearest release there,
@@ -18,6 +19,8 @@ import json
 import mimetypes
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from playwright.sync_api import Route
 
 
 @dataclass(frozen=True)
@@ -91,3 +94,37 @@ def local_file(url: str, node_modules: Path) -> CdnFile | None:
             content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             return CdnFile(path.read_bytes(), content_type)
     return None
+
+
+class OfflineNetwork:
+    """The route handler of the browser: local pages pass, CDN files come from disk, others fail.
+
+    Args:
+        base_url: the local server's address; requests under it go through.
+        node_modules: where the offline CDN copies are.
+    """
+
+    def __init__(self, base_url: str, node_modules: Path) -> None:
+        self.base_url = base_url
+        self.node_modules = node_modules
+        self.blocked: list[str] = []
+
+    def __call__(self, route: Route) -> None:
+        """Answer one request (Playwright calls it while the test waits on the browser)."""
+        url = route.request.url
+        if url.startswith(self.base_url):
+            route.continue_()
+            return
+        found = local_file(url, self.node_modules)
+        if found is None:
+            self.blocked.append(url)
+            route.abort("blockedbyclient")
+            return
+        # MathJax loads its fonts from the CDN, cross-origin: they need the CORS header.
+        headers = {"Content-Type": found.content_type, "Access-Control-Allow-Origin": "*"}
+        route.fulfill(status=200, headers=headers, body=found.body)
+
+    def take_blocked(self) -> list[str]:
+        """The requests blocked since the last call."""
+        blocked, self.blocked = self.blocked, []
+        return blocked

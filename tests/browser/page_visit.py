@@ -1,43 +1,49 @@
 """Open one page of the built book in Chromium and record what a reader would see.
 
-``Tab`` is one browser tab, offline: requests to the local server go through, requests to the
-CDNs that the book uses are answered from ``node_modules`` (see ``offline_cdn``), and any other
-request is blocked and recorded. ``Tab.visit`` loads a page, waits until MathJax has typeset it,
-its images have loaded and its bertviz views have drawn (or a time limit passes), and returns a
-``PageReport``: console errors, blocked requests, images, math, bertviz views, links.
-``Tab.screenshot_page`` saves the page as PNG tiles, ``Tab.screenshot_box`` one part of it.
+``launch`` starts the system Chromium, headless, through Playwright and yields a ``Tab``: one
+browser tab whose every request goes through an ``OfflineNetwork`` (see ``offline_cdn``).
+``Tab.visit`` loads a page, waits until MathJax has typeset it, its images have loaded and its
+bertviz views have drawn (or a time limit passes), and returns a ``PageReport``: console errors,
+blocked requests, images, math, bertviz views, links. ``Tab.screenshot_page`` saves the page as
+PNG tiles, with its bertviz views alone.
 """
 
 from __future__ import annotations
 
-import base64
-import threading
-import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from devtools import DevTools, Event
-from offline_cdn import local_file
+from offline_cdn import OfflineNetwork
+from playwright.sync_api import ConsoleMessage, Error, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 WIDTH, HEIGHT = 1280, 900
 TILE = 8000  # a full-page screenshot is saved in tiles this tall (one capture is at most 16384)
+# Playwright adds the usual automation flags (no first run, no background networking, no sandbox,
+# hidden scrollbars); these keep the browser off the GPU and off a small /dev/shm in a container.
+CHROMIUM_ARGS = ("--disable-gpu", "--disable-dev-shm-usage")
 
 # Resolves once MathJax has typeset the page; "absent" where the page loads no MathJax (no math)
-# or where MathJax failed to load (then window.MathJax is only Sphinx's configuration object).
+# or where MathJax failed to load (then window.MathJax is only Sphinx's configuration object);
+# "late" after ``ms`` milliseconds.
 MATHJAX_DONE = """
-(window.MathJax && window.MathJax.startup && window.MathJax.startup.promise)
-  ? window.MathJax.startup.promise.then(() => "typeset") : Promise.resolve("absent")
+ms => Promise.race([
+  (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise)
+    ? window.MathJax.startup.promise.then(() => "typeset") : Promise.resolve("absent"),
+  new Promise(done => setTimeout(() => done("late"), ms)),
+])
 """
 
 SETTLED = """
-Array.from(document.images).every(img => img.complete)
-&& Array.from(document.querySelectorAll('div[id^="bertviz-"]'))
-     .every(view => view.querySelectorAll("svg *").length > 0)
+() => Array.from(document.images).every(img => img.complete)
+  && Array.from(document.querySelectorAll('div[id^="bertviz-"]'))
+       .every(view => view.querySelectorAll("svg *").length > 0)
 """
 
 GATHER = """
-({
+() => ({
   images: Array.from(document.images).map(img => ({
     src: img.getAttribute("src"), loaded: img.complete && img.naturalWidth > 0})),
   math: Array.from(document.querySelectorAll(".math")).map(el => ({
@@ -63,6 +69,9 @@ GATHER = """
   mathjax: window.MathJax && window.MathJax.version ? window.MathJax.version : null,
 })
 """
+
+CONTENT_HEIGHT = "() => Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)"
+TWO_FRAMES = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
 
 
 @dataclass(frozen=True)
@@ -115,106 +124,59 @@ class PageReport:
     links: list[str]
 
 
-class OfflineNetwork:
-    """The ``Fetch.requestPaused`` handler: local pages pass, CDN files come from disk, others fail.
+@contextmanager
+def launch(executable: str, network: OfflineNetwork) -> Iterator[Tab]:
+    """Start ``executable`` (Chromium) headless with a fresh profile and yield one offline tab.
 
     Args:
-        base_url: the local server's address; requests under it go through.
-        node_modules: where the offline CDN copies are.
+        executable: the ``chromium`` program; Playwright drives it, and downloads no browser.
+        network: the route handler that every request of the browser goes through.
     """
-
-    def __init__(self, base_url: str, node_modules: Path) -> None:
-        self.base_url = base_url
-        self.node_modules = node_modules
-        self.blocked: list[str] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, devtools: DevTools, params: dict[str, Any], session: str | None) -> None:
-        """Answer one paused request (runs on the thread that reads the browser's pipe)."""
-        request_id, url = params["requestId"], params["request"]["url"]
-        if url.startswith(self.base_url):
-            devtools.send("Fetch.continueRequest", {"requestId": request_id}, session)
-            return
-        found = local_file(url, self.node_modules)
-        if found is None:
-            with self._lock:
-                self.blocked.append(url)
-            devtools.send("Fetch.failRequest", {"requestId": request_id, "errorReason": "BlockedByClient"}, session)
-            return
-        headers = [
-            {"name": "Content-Type", "value": found.content_type},
-            {"name": "Access-Control-Allow-Origin", "value": "*"},  # MathJax's fonts are cross-origin
-        ]
-        body = base64.b64encode(found.body).decode()
-        devtools.send(
-            "Fetch.fulfillRequest",
-            {"requestId": request_id, "responseCode": 200, "responseHeaders": headers, "body": body},
-            session,
-        )
-
-    def take_blocked(self) -> list[str]:
-        """The requests blocked since the last call."""
-        with self._lock:
-            blocked, self.blocked = self.blocked, []
-        return blocked
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=list(CHROMIUM_ARGS))
+        try:
+            # Service workers would fetch past the route handler; the book registers none.
+            context = browser.new_context(
+                viewport={"width": WIDTH, "height": HEIGHT}, device_scale_factor=1, service_workers="block"
+            )
+            context.route("**/*", network)
+            yield Tab(context.new_page(), network)
+        finally:
+            browser.close()
 
 
 class Tab:
-    """One browser tab with the offline network.
+    """One browser tab with the offline network; it records the page's errors as they happen.
 
     Args:
-        devtools: the running browser; its handler for ``Fetch.requestPaused`` must be ``network``.
+        page: the Playwright page; its context routes every request through ``network``.
         network: the offline network handler.
     """
 
-    def __init__(self, devtools: DevTools, network: OfflineNetwork) -> None:
-        self.devtools = devtools
+    def __init__(self, page: Page, network: OfflineNetwork) -> None:
+        self.page = page
         self.network = network
-        target = devtools.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-        self.session = devtools.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        for domain in ("Page", "Runtime", "Log"):
-            self.call(f"{domain}.enable")
-        self.call("Page.setLifecycleEventsEnabled", {"enabled": True})
-        self.call("Fetch.enable", {"patterns": [{"urlPattern": "*"}]})
-        self._set_viewport(HEIGHT)
-
-    def call(self, method: str, params: dict[str, Any] | None = None, timeout: float = 30.0) -> dict[str, Any]:
-        """Send a command to this tab and wait for its result."""
-        return self.devtools.call(method, params, self.session, timeout)
-
-    def evaluate(self, expression: str, timeout: float = 30.0) -> Any:
-        """Evaluate JavaScript in the page (awaiting a promise) and return its value as JSON data."""
-        result = self.call(
-            "Runtime.evaluate",
-            {"expression": expression, "awaitPromise": True, "returnByValue": True, "timeout": timeout * 1000},
-            timeout + 5,
-        )
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"the test's script failed in the page: {result['exceptionDetails']}")
-        return result["result"].get("value")
+        self.errors: list[str] = []
+        page.on("console", self._on_console)
+        page.on("pageerror", self._on_page_error)
 
     def visit(self, url: str, settle_timeout: float = 30.0) -> PageReport:
         """Load ``url``, wait for math, images and bertviz views, and report what the page shows."""
-        self.devtools.clear_events()
+        self.errors.clear()
         self.network.take_blocked()
-        navigation = self.call("Page.navigate", {"url": url})
-        if navigation.get("errorText"):
-            raise RuntimeError(f"cannot open {url}: {navigation['errorText']}")
-        loader = navigation["loaderId"]  # this navigation's "load", not a late one of the page before
-
-        def loaded(params: dict[str, Any]) -> bool:
-            return params["name"] == "load" and params["loaderId"] == loader
-
-        self.devtools.wait_for_event("Page.lifecycleEvent", self.session, timeout=60, where=loaded)
-        self.evaluate(MATHJAX_DONE, timeout=settle_timeout)
-        deadline = time.monotonic() + settle_timeout
-        while not self.evaluate(SETTLED) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(0.3)  # let late console messages arrive
-        found = self.evaluate(GATHER)
+        response = self.page.goto(url, wait_until="load", timeout=60_000)
+        if response is None or not response.ok:
+            raise RuntimeError(f"cannot open {url}: {response.status if response else 'no response'}")
+        self.page.evaluate(MATHJAX_DONE, settle_timeout * 1000)
+        try:
+            self.page.wait_for_function(SETTLED, timeout=settle_timeout * 1000, polling=200)
+        except PlaywrightTimeout:
+            pass  # the checks then name what did not load or draw
+        self.page.wait_for_timeout(300)  # let late console messages arrive
+        found = self.page.evaluate(GATHER)
         return PageReport(
             url=url,
-            console_errors=console_errors(self.devtools.events(self.session)),
+            console_errors=list(self.errors),
             blocked=self.network.take_blocked(),
             images=[(image["src"], image["loaded"]) for image in found["images"]],
             math=[MathElement(m["typeset"], m["text"]) for m in found["math"]],
@@ -231,64 +193,44 @@ class Tab:
         """Open ``url``, which redirects (``<meta http-equiv="Refresh">``), and return where it leads.
 
         Raises:
-            DevToolsError: no other page loaded within ``timeout`` seconds.
+            playwright.sync_api.TimeoutError: no other page loaded within ``timeout`` seconds.
         """
-        self.devtools.clear_events()
-        first = self.call("Page.navigate", {"url": url})["loaderId"]
+        self.page.goto(url, wait_until="commit")
+        self.page.wait_for_url(lambda now: now != url, wait_until="load", timeout=timeout * 1000)
+        return self.page.url
 
-        def redirected(params: dict[str, Any]) -> bool:
-            return params["name"] == "load" and params["loaderId"] != first
+    def screenshot_page(self, folder: Path, stem: str, views: Sequence[View] = ()) -> list[Path]:
+        """Save the whole page as PNG tiles and each of ``views`` alone; return the files.
 
-        self.devtools.wait_for_event("Page.lifecycleEvent", self.session, timeout=timeout, where=redirected)
-        return self.evaluate("location.href")
-
-    def screenshot_page(self, folder: Path, stem: str) -> list[Path]:
-        """Save the whole page as PNG tiles ``<stem>-01.png``, ``<stem>-02.png``, ... of ``TILE`` pixels."""
-        height = int(self.call("Page.getLayoutMetrics")["cssContentSize"]["height"])
-        tiles = []
-        for number, top in enumerate(range(0, max(height, 1), TILE), start=1):
-            box = (0.0, float(top), float(WIDTH), float(min(TILE, height - top)))
-            tiles.append(self.screenshot_box(folder / f"{stem}-{number:02d}.png", box))
-        return tiles
-
-    def screenshot_box(self, path: Path, box: tuple[float, float, float, float]) -> Path:
-        """Save the box ``(x, y, width, height)`` of the page, in page coordinates, as PNG.
-
-        The viewport is made as tall as the page for the capture, then restored: the page is
-        laid out as in a tall window, with no scrolling (Chromium's own ``captureBeyondViewport``
-        lays out the theme's sticky sidebars wrongly).
+        The tiles are ``<stem>-01.png``, ``<stem>-02.png``, ... of ``TILE`` pixels, the views
+        ``<stem>-bertviz-01.png``, ... For the captures the viewport is made as tall as the page,
+        then restored: the page is laid out once as in a tall window, with no scrolling (a
+        ``full_page`` capture lays out the theme's sticky sidebars wrongly).
         """
-        height = self.call("Page.getLayoutMetrics")["cssContentSize"]["height"]
-        self._set_viewport(int(max(height, HEIGHT)))
+        height = int(self.page.evaluate(CONTENT_HEIGHT))
+        tiles = {
+            folder / f"{stem}-{number:02d}.png": (0.0, float(top), float(WIDTH), float(min(TILE, height - top)))
+            for number, top in enumerate(range(0, max(height, 1), TILE), start=1)
+        }
+        boxes = {folder / f"{stem}-bertviz-{number:02d}.png": view.box for number, view in enumerate(views, start=1)}
+        folder.mkdir(parents=True, exist_ok=True)
+        self.page.set_viewport_size({"width": WIDTH, "height": max(height, HEIGHT)})
         try:
-            self.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
-            x, y, width, tall = box
-            clip = {"x": x, "y": y, "width": max(width, 1.0), "height": max(tall, 1.0), "scale": 1}
-            shot = self.call("Page.captureScreenshot", {"format": "png", "clip": clip}, 60)
+            self.page.evaluate(TWO_FRAMES)
+            for path, (x, y, width, tall) in (tiles | boxes).items():
+                clip = {"x": x, "y": y, "width": max(width, 1.0), "height": max(tall, 1.0)}
+                self.page.screenshot(path=path, clip=clip, timeout=60_000)
         finally:
-            self._set_viewport(HEIGHT)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(base64.b64decode(shot["data"]))
-        return path
+            self.page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
+        return [*tiles, *boxes]
 
-    def _set_viewport(self, height: int) -> None:
-        """Emulate a desktop window ``WIDTH`` pixels wide and ``height`` pixels tall."""
-        metrics = {"width": WIDTH, "height": height, "deviceScaleFactor": 1, "mobile": False}
-        self.call("Emulation.setDeviceMetricsOverride", metrics)
+    def _on_console(self, message: ConsoleMessage) -> None:
+        """Record ``console.error``/``console.assert`` calls and the browser's error log entries."""
+        if message.type in ("error", "assert"):
+            where = message.location.get("url", "")
+            self.errors.append(f"console.{message.type}: {message.text} ({where}:{message.location.get('lineNumber')})")
 
-
-def console_errors(events: list[Event]) -> list[str]:
-    """Uncaught exceptions, ``console.error``/``console.assert`` messages and error log entries."""
-    errors = []
-    for event in events:
-        if event.method == "Runtime.exceptionThrown":
-            details = event.params["exceptionDetails"]
-            description = details.get("exception", {}).get("description") or details.get("text", "")
-            errors.append(f"uncaught: {description} ({details.get('url', '')}:{details.get('lineNumber', '')})")
-        elif event.method == "Runtime.consoleAPICalled" and event.params["type"] in ("error", "assert"):
-            args = [str(a.get("value", a.get("description", ""))) for a in event.params["args"]]
-            errors.append(f"console.{event.params['type']}: {' '.join(args)}")
-        elif event.method == "Log.entryAdded" and event.params["entry"]["level"] == "error":
-            entry = event.params["entry"]
-            errors.append(f"log: {entry['text']} ({entry.get('url', '')})")
-    return errors
+    def _on_page_error(self, error: Error) -> None:
+        """Record an uncaught exception with the first frame of its stack."""
+        frames = (error.stack or "").splitlines()[1:2]
+        self.errors.append(f"uncaught: {error.name}: {error.message} {' '.join(f.strip() for f in frames)}")

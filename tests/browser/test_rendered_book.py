@@ -6,8 +6,9 @@ Run it with ``make browser`` (``make test`` runs it last): that builds the book,
     MLM_BOOK_SITE=_build/html python -m pytest -q tests/browser
 
 Without ``MLM_BOOK_SITE`` the module skips, so ``pytest tests`` stays quick and never tests a
-stale build. The site is served on 127.0.0.1 by a server the test starts; CDN requests are
-answered from ``node_modules`` inside the browser (see ``offline_cdn``), so the pages are tested
+stale build. Playwright drives the system's Chromium (it downloads no browser of its own); the
+site is served on 127.0.0.1 by a server the test starts, and CDN requests are answered from
+``node_modules`` by the browser's route handler (see ``offline_cdn``), so the pages are tested
 exactly as published. The pages are those of ``_toc.yml``, in reading order. Each is opened once
 and checked for: no JavaScript errors, no request to any other host, every image loaded (the
 book's own logo and favicon among them), every formula typeset by MathJax, every bertviz view
@@ -22,7 +23,6 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote
@@ -36,9 +36,8 @@ if not os.environ.get("MLM_BOOK_SITE"):
     )
 
 from book_site import Page, book_pages, displayed_bertviz_views, launch_urls, serve
-from devtools import DevTools
-from offline_cdn import check_installed
-from page_visit import OfflineNetwork, PageReport, Tab
+from offline_cdn import OfflineNetwork, check_installed
+from page_visit import PageReport, Tab, launch
 
 REPO = Path(__file__).resolve().parents[2]
 SITE = Path(os.environ["MLM_BOOK_SITE"]).resolve()
@@ -65,10 +64,7 @@ class Browser:
         """What ``page`` shows; the first call opens it and saves its screenshots."""
         if page.docname not in self._reports:
             report = self.tab.visit(self.base_url + page.html)
-            name = page.docname.replace("/", "__")
-            self.tab.screenshot_page(SCREENSHOTS, name)
-            for number, view in enumerate(report.views, start=1):
-                self.tab.screenshot_box(SCREENSHOTS / f"{name}-bertviz-{number:02d}.png", view.box)
+            self.tab.screenshot_page(SCREENSHOTS, page.docname.replace("/", "__"), report.views)
             self._reports[page.docname] = report
         return self._reports[page.docname]
 
@@ -84,13 +80,8 @@ def browser() -> Iterator[Browser]:
     check_installed(NODE_MODULES)
     for old in SCREENSHOTS.glob("*.png"):  # screenshots of an earlier run
         old.unlink()
-    with serve(SITE) as base_url, tempfile.TemporaryDirectory(prefix="mlm-book-chromium-") as tmp:
-        network = OfflineNetwork(base_url, NODE_MODULES)
-        devtools = DevTools(executable, Path(tmp) / "profile", {"Fetch.requestPaused": network})
-        try:
-            yield Browser(Tab(devtools, network), base_url)
-        finally:
-            devtools.close()
+    with serve(SITE) as base_url, launch(executable, OfflineNetwork(base_url, NODE_MODULES)) as tab:
+        yield Browser(tab, base_url)
 
 
 def test_the_site_has_every_page_of_the_toc() -> None:
