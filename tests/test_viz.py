@@ -82,3 +82,11 @@ def test_bad_inputs_are_rejected_with_a_message(attentions, call, message):
     with pytest.raises(ValueError, match=message):
         call(attentions)
     plt.close("all")
+
+
+@pytest.mark.parametrize("view", [head_view, model_view])
+def test_bertviz_views_draw_one_element_with_the_tokens(attentions, view):
+    # Moved here from the self-attention chapter, whose cells should not check HTML ids.
+    html = view(attentions, TOKENS).data
+    assert html.count('id="bertviz-') == 1
+    assert all(f'"{token}"' in html for token in TOKENS)
