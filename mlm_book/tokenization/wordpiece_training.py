@@ -14,7 +14,7 @@ the most frequent pair instead: $\\operatorname{score}(a, b) = \\operatorname{co
 Face's ``WordPieceTrainer`` trains with the BPE rule, so it learns another vocabulary than the
 WordPiece score.
 
-``train_wordpiece_likelihood`` merges instead the pair that most raises the corpus
+``rule="likelihood"`` merges instead the pair that most raises the corpus
 log-likelihood under a unigram model of the current pieces, $L = \\sum_x n_x \\ln(n_x / N)$:
 merging $c$ occurrences of $(a, b)$ takes $c$ from $n_a$, $n_b$ and $N$ and adds $c$ to
 $n_{ab}$, and ``likelihood_gain`` is the exact change in $L$.
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from mlm_book.tokenization.wordpiece import CONTINUATION_PREFIX, normalize, pre_tokenize
 from mlm_book.utils.special_tokens import SPECIAL_TOKENS
 
-RULES = ("wordpiece", "bpe")
+RULES = ("wordpiece", "bpe", "likelihood")
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,10 @@ def score_pairs(
     Returns:
         For each pair ``(a, b)``, a ``Merge`` with its score and count.
     """
+    if rule not in ("wordpiece", "bpe"):
+        raise ValueError(
+            f"score_pairs scores rule 'wordpiece' or 'bpe', got {rule!r}; for 'likelihood' see likelihood_gain"
+        )
     piece_counts: Counter[str] = Counter()
     pair_counts: Counter[tuple[str, str]] = Counter()
     for word, pieces in splits.items():
@@ -138,7 +142,9 @@ def train_wordpiece(
     Args:
         texts: the training texts (streamed once).
         vocab_size: the largest vocabulary, special tokens included.
-        rule: ``"wordpiece"`` (the score above) or ``"bpe"`` (the most frequent pair).
+        rule: ``"wordpiece"`` (the score above), ``"bpe"`` (the most frequent pair) or
+            ``"likelihood"`` (the largest ``likelihood_gain``, Schuster & Nakajima's criterion
+            with a unigram model of the pieces; ``Merge.score`` is then the gain in nats).
         lowercase: lowercase the text.
         strip_accents: remove accents; ``None`` means "when lowercasing".
 
@@ -150,11 +156,11 @@ def train_wordpiece(
             tokens + alphabet.
     """
     if rule not in RULES:
-        raise ValueError(f"unknown rule {rule!r}; use 'wordpiece' or 'bpe'")
+        raise ValueError(f"unknown rule {rule!r}; use 'wordpiece', 'bpe' or 'likelihood'")
     word_counts = count_words(texts, lowercase=lowercase, strip_accents=strip_accents)
     if not word_counts:
         raise ValueError("the training corpus is empty (no text with a visible character); pass some text")
-    counts = _Counts(word_counts, rule)
+    counts = _LikelihoodCounts(word_counts) if rule == "likelihood" else _Counts(word_counts, rule)
     vocab = list(SPECIAL_TOKENS) + counts.alphabet()
     if vocab_size < len(vocab):
         raise ValueError(
@@ -218,51 +224,6 @@ def likelihood_gain(piece_counts: Mapping[str, int], total: int, left: str, righ
 def _xlogx(x: int) -> float:
     """$x \\ln x$, with $0 \\ln 0 = 0$."""
     return x * math.log(x) if x > 0 else 0.0
-
-
-def train_wordpiece_likelihood(
-    texts: Iterable[str], vocab_size: int, *, lowercase: bool = True, strip_accents: bool | None = None
-) -> WordPieceTraining:
-    """Train a WordPiece vocabulary by merging, each round, the pair with the largest likelihood gain.
-
-    The rounds run as in ``train_wordpiece`` (same alphabet, same stopping, ties to the more
-    frequent pair, then the alphabetically first), but the score of a pair is
-    ``likelihood_gain``: how much the merge raises the corpus log-likelihood under a unigram
-    model of the current pieces, the criterion of Schuster & Nakajima (2012) with the simplest
-    language model in it.
-
-    Args:
-        texts: the training texts (streamed once).
-        vocab_size: the largest vocabulary, special tokens included.
-        lowercase: lowercase the text.
-        strip_accents: remove accents; ``None`` means "when lowercasing".
-
-    Returns:
-        The vocabulary and the merges (``Merge.score`` is the gain in nats).
-
-    Raises:
-        ValueError: for an empty corpus, or a ``vocab_size`` below special tokens + alphabet.
-    """
-    word_counts = count_words(texts, lowercase=lowercase, strip_accents=strip_accents)
-    if not word_counts:
-        raise ValueError("the training corpus is empty (no text with a visible character); pass some text")
-    counts = _LikelihoodCounts(word_counts)
-    vocab = list(SPECIAL_TOKENS) + counts.alphabet()
-    if vocab_size < len(vocab):
-        raise ValueError(
-            f"vocab_size={vocab_size} is too small for the 5 special tokens and the {len(vocab) - 5} pieces of "
-            f"the alphabet (each character alone and as a ## piece): use vocab_size >= {len(vocab)}"
-        )
-    known = set(vocab)
-    merges: list[Merge] = []
-    while len(vocab) < vocab_size and counts.pairs:
-        best = counts.best_merge()
-        counts.merge(best.left, best.right)
-        merges.append(best)
-        if best.token not in known:
-            vocab.append(best.token)
-            known.add(best.token)
-    return WordPieceTraining(vocab=tuple(vocab), merges=tuple(merges))
 
 
 class _Counts:

@@ -19,7 +19,6 @@ from mlm_book.tokenization.wordpiece_training import (
     score_pairs,
     split_word,
     train_wordpiece,
-    train_wordpiece_likelihood,
     unigram_log_likelihood,
 )
 from mlm_book.utils.special_tokens import SPECIAL_TOKENS
@@ -126,7 +125,7 @@ def test_with_the_bpe_rule_the_vocabulary_is_nearly_that_of_tokenizers() -> None
 
 
 def test_errors() -> None:
-    with pytest.raises(ValueError, match=r"unknown rule 'unigram'; use 'wordpiece' or 'bpe'"):
+    with pytest.raises(ValueError, match=r"unknown rule 'unigram'; use 'wordpiece', 'bpe' or 'likelihood'"):
         train_wordpiece(TOY, 100, rule="unigram")
     with pytest.raises(ValueError, match=r"the training corpus is empty .*; pass some text"):
         train_wordpiece(["", "  \n"], 100)
@@ -216,14 +215,14 @@ def test_likelihood_gain_on_the_toy_corpus() -> None:
 
 
 def test_likelihood_training_of_the_toy_corpus() -> None:
-    merges = train_wordpiece_likelihood(TOY, 21).merges
+    merges = train_wordpiece(TOY, 21, rule="likelihood").merges
     assert [m.token for m in merges] == ["##ug", "##un", "hug", "pun", "pug"]  # frequent pairs first, like BPE
     assert merges[0].score == likelihood_gain(TOY_COUNTS, 113, "##u", "##g", 20) and merges[0].count == 20
 
 
 @pytest.mark.parametrize("vocab_size", [61, 83])
 def test_likelihood_training_matches_naive_recounting(vocab_size: int) -> None:
-    assert list(train_wordpiece_likelihood(ENGLISH, vocab_size).merges) == _naive_likelihood_training(
+    assert list(train_wordpiece(ENGLISH, vocab_size, rule="likelihood").merges) == _naive_likelihood_training(
         ENGLISH, vocab_size
     )
 
@@ -231,15 +230,15 @@ def test_likelihood_training_matches_naive_recounting(vocab_size: int) -> None:
 @given(words=st.lists(st.text("aab", min_size=1, max_size=7), min_size=1, max_size=25))
 def test_likelihood_training_matches_naive_recounting_on_random_words(words: list[str]) -> None:
     texts = [" ".join(words)]
-    assert list(train_wordpiece_likelihood(texts, 40).merges) == _naive_likelihood_training(texts, 40)
+    assert list(train_wordpiece(texts, 40, rule="likelihood").merges) == _naive_likelihood_training(texts, 40)
 
 
 def test_likelihood_training_vocabulary_and_errors() -> None:
-    training = train_wordpiece_likelihood(ENGLISH, 120)
+    training = train_wordpiece(ENGLISH, 120, rule="likelihood")
     assert len(training.vocab) == 120 and len(set(training.vocab)) == 120
     assert training.vocab[:5] == SPECIAL_TOKENS and all(m.score > 0 for m in training.merges)
-    assert train_wordpiece_likelihood(iter(ENGLISH), 120) == training
+    assert train_wordpiece(iter(ENGLISH), 120, rule="likelihood") == training
     with pytest.raises(ValueError, match=r"the training corpus is empty .*; pass some text"):
-        train_wordpiece_likelihood(["", "  \n"], 100)
+        train_wordpiece(["", "  \n"], 100, rule="likelihood")
     with pytest.raises(ValueError, match=r"vocab_size=15 is too small .* >= 16"):
-        train_wordpiece_likelihood(TOY, 15)
+        train_wordpiece(TOY, 15, rule="likelihood")
