@@ -74,7 +74,7 @@ sweeps: $(STAMP)
 # Re-execute notebooks in place and store their outputs: make execute NB=book/02_masking.ipynb
 NB ?= $(wildcard book/*.ipynb)
 execute: $(STAMP)
-	for nb in $(NB); do (cd $$(dirname $$nb) && ../$(VENV)/bin/jupyter execute --inplace $$(basename $$nb)) || exit 1; done
+	$(PY) scripts/execute_notebooks.py $(NB)
 
 clean-book:
 	rm -rf _build

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 from tokenizers import Tokenizer
+from tqdm.auto import tqdm
 
 import mlm_book
 from mlm_book.evaluation.baselines import context_free_model, unigram_log_probs
@@ -258,6 +259,7 @@ def run_sweep(
     workers: int = 1,
     on_run: Callable[[str, int, list[dict[str, Any]]], None] | None = None,
     cache: str | os.PathLike[str] | None = None,
+    progress: bool = False,
 ) -> SweepTable:
     """Train every arm with every seed, interleaved, and collect the table.
 
@@ -278,6 +280,7 @@ def run_sweep(
         cache: a JSON-lines file that keeps every finished run (appended as soon as it ends); runs
             already in it, with the same configs, seed, probes and tokenizer, are not trained again,
             so an interrupted sweep continues where it stopped.
+        progress: show a progress bar over the runs (the last run's arm, seed and final loss).
 
     Returns:
         The table.
@@ -302,20 +305,42 @@ def run_sweep(
     done = {(arm.name, seed): store.get(arm, seed) for arm, seed in jobs} if store is not None else {}
     todo = [(arm, seed) for arm, seed in jobs if done.get((arm.name, seed)) is None]
 
+    bar = tqdm(total=len(jobs), disable=not progress, unit="run", desc="sweep")
+
     def finish(arm: Arm, seed: int, rows: list[dict[str, Any]]) -> None:
         if store is not None and done.get((arm.name, seed)) is None:
             store.put(arm, seed, rows)
         table.rows += rows
+        loss = f"{rows[-1]['loss']:.3f}" if rows else "-"
+        bar.set_postfix({"arm": arm.name, "seed": seed, "loss": loss}, refresh=False)  # in this order
+        bar.update(1)
         if on_run is not None:
             on_run(arm.name, seed, rows)
 
-    if workers == 1 or len(todo) <= 1:
-        for arm, seed in jobs:
-            rows = done.get((arm.name, seed))
-            if rows is None:
-                rows = run_rows(arm, seed, dataset=dataset, tokenizer=tokenizer, probes=probes)
-            finish(arm, seed, rows)
-        return table
+    with bar:
+        if workers == 1 or len(todo) <= 1:
+            for arm, seed in jobs:
+                rows = done.get((arm.name, seed))
+                if rows is None:
+                    rows = run_rows(arm, seed, dataset=dataset, tokenizer=tokenizer, probes=probes)
+                finish(arm, seed, rows)
+            return table
+        _run_pool(jobs, todo, done, finish, workers, dataset=dataset, tokenizer=tokenizer, probes=probes)
+    return table
+
+
+def _run_pool(
+    jobs: list[tuple[Arm, int]],
+    todo: list[tuple[Arm, int]],
+    done: dict[tuple[str, int], list[dict[str, Any]] | None],
+    finish: Callable[[Arm, int, list[dict[str, Any]]], None],
+    workers: int,
+    *,
+    dataset: datasets.DatasetDict,
+    tokenizer: Tokenizer,
+    probes: Sequence[ProbeLike],
+) -> None:
+    """Train the runs not yet done in ``workers`` one-thread processes; finish them in job order."""
     context = multiprocessing.get_context("spawn")  # a clean interpreter: no inherited threads or state
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread) as pool:
         futures = {
@@ -327,7 +352,6 @@ def run_sweep(
         for arm, seed in jobs:  # collected in the interleaved order
             rows = done.get((arm.name, seed))
             finish(arm, seed, rows if rows is not None else futures[arm.name, seed].result())
-    return table
 
 
 class _RunCache:

@@ -20,6 +20,7 @@ import datasets
 import torch
 from tokenizers import Tokenizer
 from torch import nn
+from tqdm.auto import tqdm
 
 from mlm_book.corpus.tasks import GRAMMAR_LABELS, NER_LABELS, POS_TAGS, make_task_dataset
 from mlm_book.data.tasks import count_targets, encode_task, task_batches, task_inputs
@@ -172,6 +173,7 @@ def finetune(
     *,
     dataset: datasets.DatasetDict | None = None,
     device: str | torch.device = "cpu",
+    progress: bool = False,
 ) -> FinetuneResult:
     """Fine-tune a pretrained encoder (or train the same architecture from scratch) on a task.
 
@@ -182,6 +184,7 @@ def finetune(
         tokenizer: the model's tokenizer.
         dataset: the task's splits; ``None`` builds them from the config (``task_dataset``).
         device: where to train.
+        progress: show a progress bar over the steps (with the training loss).
 
     Returns:
         The model, its history, and its validation and test scores.
@@ -212,15 +215,18 @@ def finetune(
     order = torch.Generator().manual_seed(derive_seed(config.seed, "finetune", "order"))
     history, queue = FinetuneHistory(), []
     task_model.train()
-    for step in range(config.steps):
-        if not queue:
-            queue = task_batches(encoded, config.batch_size, generator=order)
-        batch = queue.pop(0)
-        torch.manual_seed(derive_seed(config.seed, "finetune", "dropout", step))
-        stats = train_step(task_model, [batch], count_targets(batch), tools, step)
-        history.train_loss.append(stats.loss)
-        if (step + 1) % config.eval_every == 0 or step + 1 == config.steps:
-            validation = score_split(task_model, tokenizer, config, dataset["validation"])
-            history.eval.append({"step": step + 1, **validation.scores})
+    with tqdm(total=config.steps, disable=not progress, unit="step", desc=config.task) as bar:
+        for step in range(config.steps):
+            if not queue:
+                queue = task_batches(encoded, config.batch_size, generator=order)
+            batch = queue.pop(0)
+            torch.manual_seed(derive_seed(config.seed, "finetune", "dropout", step))
+            stats = train_step(task_model, [batch], count_targets(batch), tools, step)
+            history.train_loss.append(stats.loss)
+            bar.set_postfix(loss=f"{stats.loss:.3f}", refresh=False)
+            bar.update(1)
+            if (step + 1) % config.eval_every == 0 or step + 1 == config.steps:
+                validation = score_split(task_model, tokenizer, config, dataset["validation"])
+                history.eval.append({"step": step + 1, **validation.scores})
     test = score_split(task_model, tokenizer, config, dataset["test"])
     return FinetuneResult(task_model.eval(), history, validation, test, names)

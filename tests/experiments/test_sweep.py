@@ -130,3 +130,13 @@ def test_a_cache_keeps_finished_runs_so_an_interrupted_sweep_continues(setting, 
     changed = [arms[0], Arm("b", MODEL, dataclasses.replace(TRAIN, lr=2e-3))]
     run_sweep(changed, [0, 1, 2], dataset=corpus, tokenizer=tokenizer, cache=cache)
     assert trained == [("b", 0), ("b", 1), ("b", 2)]  # a changed config is a new run
+
+
+def test_the_progress_bar_counts_runs_and_is_off_by_default(setting, capsys):
+    corpus, tokenizer = setting
+    arms = [Arm("a", MODEL, dataclasses.replace(TRAIN, steps=2))]
+    run_sweep(arms, [0, 1], dataset=corpus, tokenizer=tokenizer)
+    assert "sweep" not in capsys.readouterr().err
+    run_sweep(arms, [0, 1], dataset=corpus, tokenizer=tokenizer, progress=True)
+    shown = capsys.readouterr().err.split("\r")[-1]  # the bar's last state
+    assert shown.startswith("sweep: 100%") and "2/2" in shown and "arm=a, seed=1, loss=" in shown

@@ -75,6 +75,15 @@ def test_same_seed_same_run_and_the_pretrained_model_is_not_changed(tokenizer: T
     assert other.history.train_loss != runs[0].history.train_loss
 
 
+def test_the_progress_bar_counts_steps_and_is_off_by_default(tokenizer: Tokenizer, capsys) -> None:
+    config = dataclasses.replace(BASE, task="qa", steps=3, examples=24, eval_examples=8, eval_every=3)
+    finetune(config, MODEL, tokenizer)
+    assert "qa:" not in capsys.readouterr().err
+    finetune(config, MODEL, tokenizer, progress=True)
+    shown = capsys.readouterr().err.split("\r")[-1]  # the bar's last state
+    assert shown.startswith("qa: 100%") and "3/3" in shown and "loss=" in shown
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
