@@ -28,6 +28,8 @@ BERT_NEEDS: dict[str, object] = {
     "positions": "learned",
     "feed_forward": "gelu",
     "bias": True,
+    "tie_decoder": True,
+    "head_transform": True,
 }
 """The config values BERT's structure fixes (``normalises_embeddings``: ``embedding_norm`` unset or True)."""
 

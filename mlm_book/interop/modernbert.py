@@ -37,6 +37,8 @@ MODERNBERT_NEEDS: dict[str, object] = {
     "positions": "rope",
     "feed_forward": "geglu",
     "n_segments": 0,
+    "tie_decoder": True,
+    "head_transform": True,
 }
 """The config values ModernBERT's structure fixes (``normalises_embeddings``: ``embedding_norm=True``)."""
 

@@ -20,7 +20,7 @@ from safetensors.torch import load_file
 from tokenizers import Tokenizer
 
 from mlm_book.model.config import ModelConfig
-from mlm_book.model.mlm import TIED_WEIGHTS, MLMModel
+from mlm_book.model.mlm import MLMModel, tied_weights
 from mlm_book.utils.atomic import (
     read_versioned_json,
     write_bytes_atomically,
@@ -69,7 +69,7 @@ def save_model(model: MLMModel, out_dir: str | os.PathLike[str], tokenizer: Toke
             f"{model.config.vocab_size}; save the tokenizer the model was built for"
         )
     directory.mkdir(parents=True, exist_ok=True)
-    tensors = {name: tensor for name, tensor in model.state_dict().items() if name not in TIED_WEIGHTS}
+    tensors = {name: tensor for name, tensor in model.state_dict().items() if name not in tied_weights(model.config)}
     write_safetensors_atomically(directory / WEIGHTS_FILE, tensors, metadata={"format": "pt"})
     if tokenizer is not None:
         write_bytes_atomically(directory / TOKENIZER_FILE, tokenizer.to_str(pretty=True).encode("utf-8"))
@@ -158,7 +158,7 @@ def _read_weights(path: Path, device: str | torch.device) -> dict[str, torch.Ten
 
 def _load_weights(model: MLMModel, tensors: dict[str, torch.Tensor], path: Path) -> None:
     """Copy ``tensors`` into ``model`` after checking names and shapes; the tie survives the copy."""
-    expected = {name: t.shape for name, t in model.state_dict().items() if name not in TIED_WEIGHTS}
+    expected = {name: t.shape for name, t in model.state_dict().items() if name not in tied_weights(model.config)}
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
     misshapen = sorted(
@@ -171,8 +171,9 @@ def _load_weights(model: MLMModel, tensors: dict[str, torch.Tensor], path: Path)
             f"{path} does not match {path.parent / CONFIG_FILE}: missing {missing[:3]}, unexpected "
             f"{unexpected[:3]}, wrong shapes (saved vs config) {misshapen[:3]}; save the weights and config together"
         )
-    model.load_state_dict(tensors, strict=False)  # copies in place, so the decoder stays tied
-    if model.head.decoder.weight is not model.embeddings.token.weight:  # pragma: no cover - a torch change
+    model.load_state_dict(tensors, strict=False)  # copies in place, so a tied decoder stays tied
+    tied = model.head.decoder.weight is model.embeddings.token.weight
+    if tied != model.config.tie_decoder:  # pragma: no cover - a torch change
         raise RuntimeError("loading untied the decoder from the token embeddings")
 
 

@@ -64,6 +64,11 @@ class ModelConfig(FrozenConfig):
             the norm placement implies: yes for post-LN (BERT), no for pre-LN. ``True`` with
             pre-LN is ModernBERT's choice; its first layer then skips its own attention norm,
             which would normalise an already normalised vector.
+        tie_decoder: the decoder's weight is the token embedding matrix (as in BERT); ``False``
+            gives the decoder a ``vocab_size x d_model`` matrix of its own.
+        head_transform: the head's dense layer, GELU and LayerNorm before the decoder (as in BERT);
+            ``False`` scores the encoder's final vectors directly (Cramming's
+            ``skip_head_transform``). Only the defaults of these two export to transformers.
     """
 
     PRESETS: ClassVar[tuple[str, ...]] = ("tiny", "bert-base", "modern")
@@ -85,6 +90,8 @@ class ModelConfig(FrozenConfig):
     feed_forward: FeedForwardKind = "gelu"
     bias: bool = True
     embedding_norm: bool | None = None
+    tie_decoder: bool = True
+    head_transform: bool = True
 
     def validate(self) -> None:
         """Check sizes and ranges."""

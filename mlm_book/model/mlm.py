@@ -30,6 +30,11 @@ TIED_WEIGHTS: dict[str, str] = {"head.decoder.weight": "embeddings.token.weight"
 """State-dict keys that name the same tensor as another key (the tied decoder weight)."""
 
 
+def tied_weights(config: ModelConfig) -> dict[str, str]:
+    """``TIED_WEIGHTS`` for a model of ``config``: empty when the decoder has a weight of its own."""
+    return TIED_WEIGHTS if config.tie_decoder else {}
+
+
 @dataclass
 class EncoderOutput:
     """What the encoder stack returns.
@@ -90,7 +95,7 @@ class MLMOutput:
 
 
 class MLMModel(nn.Module):
-    """A BERT-style encoder with a masked-language-model head (decoder tied to the embeddings).
+    """A BERT-style encoder with a masked-language-model head (decoder tied to the embeddings by default).
 
     Args:
         config: sizes and options.
@@ -112,7 +117,8 @@ class MLMModel(nn.Module):
         self.head = MLMHead(config, self.embeddings.token)
         if not config.bias:  # the head's transform loses its biases; the decoder keeps its output bias
             for module in (self.head.dense, self.head.norm):
-                module.register_parameter("bias", None)
+                if module is not None:
+                    module.register_parameter("bias", None)
         self.reset_parameters(generator)
 
     @torch.no_grad()
@@ -127,7 +133,8 @@ class MLMModel(nn.Module):
             generator: random source; ``None`` uses torch's global generator.
         """
         for module in self.modules():
-            if isinstance(module, (nn.Linear, nn.Embedding)) and module is not self.head.decoder:
+            tied = module is self.head.decoder and self.config.tie_decoder  # its weight is the embedding's
+            if isinstance(module, (nn.Linear, nn.Embedding)) and not tied:
                 nn.init.normal_(module.weight, std=self.config.init_std, generator=generator)
             if isinstance(module, nn.Embedding) and module.padding_idx is not None:
                 module.weight[module.padding_idx].zero_()
@@ -309,7 +316,7 @@ def flops_per_token(config: ModelConfig, seq_len: int | None = None, predicted_f
     Per layer, the projections cost $2(4 d^2 + m\,d\,d_{ff})$ (Q, K, V, output; $m = 2$
     feed-forward matmuls, or $m = 3$ for GeGLU) and attention $2 \cdot 2\,T d$ (scores
     $QK^\top$ and the weighted sum of values). The head costs $2(d^2 + d V)$ at each predicted
-    position:
+    position ($2 d V$ without the transform):
 
     $$F = n_\text{layers}\big(8d^2 + 2m\,d\,d_{ff} + 4Td\big) + f\,(2d^2 + 2dV)$$
 
@@ -334,5 +341,5 @@ def flops_per_token(config: ModelConfig, seq_len: int | None = None, predicted_f
     d, d_ff, vocab = config.d_model, config.d_ff, config.vocab_size
     matrices = 3 if config.feed_forward == "geglu" else 2
     per_layer = 8 * d * d + 2 * matrices * d * d_ff + 4 * length * d
-    head = 2 * d * d + 2 * d * vocab
+    head = 2 * d * d * config.head_transform + 2 * d * vocab
     return round(config.n_layers * per_layer + predicted_fraction * head)

@@ -156,6 +156,14 @@ def test_each_block_goes_to_the_class_that_holds_it_and_others_are_refused_in_on
         to_transformers_model(make_model(neither))
     with pytest.raises(ValueError, match=r"ModernBertForMaskedLM cannot represent feed_forward='gelu', n_segments=2"):
         modernbert.to_modernbert_config(dataclasses.replace(CONFIG, feed_forward="gelu", n_segments=2))
+    for head in ({"tie_decoder": False}, {"head_transform": False}):  # neither class has these heads
+        ((name, value),) = head.items()
+        for config in (bert, CONFIG):
+            with pytest.raises(
+                ValueError,
+                match=rf"^this model has no transformers equivalent: BertForMaskedLM cannot represent .*{name}={value}",
+            ):
+                transformers_class(dataclasses.replace(config, **head))
 
 
 def test_the_fill_mask_pipeline_on_the_export_agrees_with_fill_mask(tiny_tokenizer, tmp_path):

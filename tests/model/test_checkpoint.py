@@ -41,8 +41,9 @@ def sample_ids():
             ModelConfig.modern(), vocab_size=99, d_model=32, n_heads=4, n_layers=2, d_ff=37, max_len=29
         ),
         dataclasses.replace(CONFIG, positions="sinusoidal"),
+        dataclasses.replace(CONFIG, tie_decoder=False, head_transform=False),
     ],
-    ids=["bert", "pre-ln", "segments", "modern", "sinusoidal"],
+    ids=["bert", "pre-ln", "segments", "modern", "sinusoidal", "untied-no-transform"],
 )
 def test_round_trip_keeps_config_weights_and_logits(tiny_tokenizer, tmp_path, config):
     model = make_model(config)

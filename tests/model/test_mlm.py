@@ -163,6 +163,27 @@ def test_weights_are_tied_and_counted_once():
     assert count_parameters(model, trainable_only=True) == expected - t * d
 
 
+def test_an_untied_decoder_has_its_own_matrix_and_no_transform_scores_the_final_vectors():
+    d, v = 32, 99
+    untied = make_model(dataclasses.replace(CONFIG, tie_decoder=False))
+    assert untied.head.decoder.weight is not untied.embeddings.token.weight
+    assert count_parameters(untied) == count_parameters(make_model()) + v * d
+    assert untied.head.decoder.weight.std().item() == pytest.approx(CONFIG.init_std, rel=0.1)  # initialised too
+    tied_state = make_model().state_dict()  # the tied model's draws are not shifted by the option
+    assert all(torch.equal(tied_state[k], t) for k, t in untied.state_dict().items() if k != "head.decoder.weight")
+
+    bare = make_model(dataclasses.replace(CONFIG, head_transform=False))
+    assert bare.head.dense is None and bare.head.norm is None
+    assert count_parameters(bare) == count_parameters(make_model()) - (d * d + d) - 2 * d
+    input_ids, _ = batch()
+    hidden = bare.encode(input_ids).hidden_states  # (B, T, d)
+    expected = hidden @ bare.embeddings.token.weight.T + bare.head.decoder.bias  # (B, T, V)
+    torch.testing.assert_close(bare(input_ids).logits, expected)
+    config = dataclasses.replace(CONFIG, head_transform=False)
+    assert flops_per_token(CONFIG) - flops_per_token(config) == 2 * d * d
+    assert make_model(dataclasses.replace(config, bias=False)).head.dense is None  # bias=False needs no transform
+
+
 def test_initialisation_is_bert_like_and_reproducible():
     config = dataclasses.replace(CONFIG, vocab_size=2000, d_model=64, d_ff=64)
     model = make_model(config)
