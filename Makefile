@@ -1,7 +1,7 @@
 # The MLM Book: two commands do everything on a fresh machine.
 #   make book   builds the executed book to _build/html (strict: warnings are errors)
 #   make test   checks style and layers (make lint), runs the unit tests, re-executes every notebook
-#               with nbval, then builds the book
+#               with nbval (two at a time: TEST_WORKERS), then builds the book
 #               and tests every page in a headless browser (make browser)
 # Each one creates or updates the virtual environment in $(VENV) first.
 
@@ -32,9 +32,17 @@ book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 	@echo "The book is in _build/html/index.html"
 
+# The tests and chapters run one thread each, so pytest-xdist runs TEST_WORKERS of them at a time
+# (--dist loadfile keeps a notebook's cells in one worker, in order). Chapters 7 and 9 train on
+# every core, so they run alone afterwards.
+TEST_WORKERS ?= 2
+SERIAL_NB := book/07_training.ipynb book/09_downstream.ipynb
+PARALLEL_NB := $(filter-out $(SERIAL_NB),$(wildcard book/*.ipynb))
+
 test: $(STAMP)
 	$(MAKE) --no-print-directory lint
-	$(PY) -m pytest $(NBVAL) -q tests book
+	$(PY) -m pytest $(NBVAL) -q -n $(TEST_WORKERS) --dist loadfile tests $(PARALLEL_NB)
+	$(PY) -m pytest $(NBVAL) -q $(SERIAL_NB)
 	$(MAKE) --no-print-directory browser
 
 # Style and layers: ruff (format and lint, configured in pyproject.toml) and the import-linter
@@ -60,10 +68,11 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
 unit: $(STAMP)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests
 
 notebooks: $(STAMP)
-	$(PY) -m pytest $(NBVAL) -q book
+	$(PY) -m pytest $(NBVAL) -q -n $(TEST_WORKERS) --dist loadfile $(PARALLEL_NB)
+	$(PY) -m pytest $(NBVAL) -q $(SERIAL_NB)
 
 # Re-make the sweep tables the chapters read (book/data/sweeps/*.json): hours on a 2-core CPU.
 # One sweep: make sweeps SWEEP=plateau. The chapters re-run one row of each live and check it.
