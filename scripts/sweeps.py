@@ -61,7 +61,16 @@ def plateau():  # type: ignore[no-untyped-def]
         Arm("pre-LN", r(model, norm="pre"), train),
         Arm("dropout 0", r(model, dropout=0.0), train),
         Arm("mask 40%", model, rate(0.4)),
-    ]
+        Arm("lr 5e-4", model, r(train, lr=5e-4)),  # with 1e-3 and 2e-3: a grid in factors of two
+        Arm("positions learned, random init", r(model, position_init="normal"), train),  # BERT's own
+        Arm("positions rotary", r(model, positions="rope"), train),
+        Arm("block 128 (batch 8)", model, r(train, seq_len=128, batch_size=8)),  # the same tokens per step
+        Arm("vocab 3609 (matched)", r(model, vocab_size=3609), train),  # the rows the tokenizer fills
+        # Width against depth at the base's compute (flops_per_token x steps equal within 1%):
+        Arm("2 layers, 1,100 steps", r(model, n_layers=2), r(train, steps=1100)),
+        Arm("8 layers of 128, 1,180 steps", r(model, d_model=128, n_heads=2, n_layers=8, d_ff=512),
+            r(train, steps=1180)),
+    ]  # fmt: skip
 
 
 def _tiny():  # type: ignore[no-untyped-def]
@@ -152,11 +161,43 @@ SWEEPS: dict[str, tuple[Callable[[], list], tuple[int, ...], int, int]] = {
 }
 
 
+def _kept_runs(path: Path, arms: list, seeds: tuple[int, ...]) -> list[dict]:  # type: ignore[type-arg]
+    """The rows of the existing table for the arms whose configs are unchanged (and have every seed)."""
+    from mlm_book.experiments.sweep import SweepTable
+
+    if not path.is_file():
+        return []
+    old = SweepTable.load(path)
+    kept = []
+    for arm in arms:
+        if arm.name not in old.arms or old.configs(arm.name) != (arm.model, arm.train):
+            continue
+        rows = [row for row in old.rows if row["arm"] == arm.name]
+        if {row["seed"] for row in rows} == set(seeds):
+            kept += rows
+    return kept
+
+
+def _merged(path: Path, kept: list, new, order: list):  # type: ignore[no-untyped-def,type-arg]
+    """One table of the kept rows and the new runs, interleaved as run_sweep orders them; the meta says which
+    is which."""
+    from mlm_book.experiments.sweep import SweepTable
+
+    old = SweepTable.load(path)
+    arms = {**old.arms, **new.arms}
+    rows = sorted(kept + new.rows, key=lambda row: (row["seed"], order.index(row["arm"]), row["step"]))
+    meta = {**new.meta, "kept": {"arms": sorted({row["arm"] for row in kept}), "meta": old.meta}}
+    return SweepTable(rows, {name: arms[name] for name in order}, {**old.baseline_probes, **new.baseline_probes}, meta)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="sweeps to run (default: all)")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="runs at once")
     parser.add_argument("--list", action="store_true", help="list the sweeps and exit")
+    parser.add_argument(
+        "--fresh", action="store_true", help="train every arm (default: keep the table's unchanged arms)"
+    )
     args = parser.parse_args()
     if args.list:
         for name, (arms, seeds, probes, _) in SWEEPS.items():
@@ -181,6 +222,12 @@ def main() -> int:
         tokenizer = builtin_tokenizer(vocab)
         arms = make_arms()
         probes = make_probes(n_probes, seed=0) if n_probes else ()
+
+        kept = [] if args.fresh else _kept_runs(OUT / f"{name}.json", arms, seeds)
+        if kept:
+            done = {row["arm"] for row in kept}
+            print(f"  kept from {name}.json (configs unchanged): {sorted(done)}", flush=True)
+            arms = [arm for arm in arms if arm.name not in done]
         start = time.perf_counter()
         print(f"{name}: {len(arms)} arms x {len(seeds)} seeds on {args.workers} worker(s)", flush=True)
 
@@ -204,6 +251,8 @@ def main() -> int:
             cache=OUT / f"{name}.runs.jsonl",  # finished runs: an interrupted sweep continues
         )
         table.meta["minutes"] = round((time.perf_counter() - start) / 60, 1)
+        if kept:
+            table = _merged(OUT / f"{name}.json", kept, table, [a.name for a in make_arms()])
         print(f"wrote {table.save(OUT / f'{name}.json')} in {table.meta['minutes']} min", flush=True)
     return 0
 
