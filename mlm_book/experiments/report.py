@@ -110,31 +110,46 @@ def format_summary(summaries: Sequence[ArmSummary]) -> str:
     return "\n".join(lines)
 
 
-def plot_sweep(table: SweepTable, arms: Sequence[str] | None = None, *, ax: Axes | None = None) -> Axes:
+def plot_sweep(
+    table: SweepTable, arms: Sequence[str] | None = None, *, ax: Axes | None = None, x: str = "step"
+) -> Axes:
     """Validation loss against step: a thin line per seed, a thick one for the arm's mean, the unigram line.
+
+    Arms evaluated on the same batches share one unigram line (black). Where their unigram losses differ
+    by more than 0.01 nats (another block length evaluates other batches), each arm gets its own line,
+    dashed in its colour, so that a curve is read against its own baseline.
 
     Args:
         table: the sweep.
         arms: which arms to draw (default: all, in the table's order).
         ax: the axes to draw on (default: a new figure).
+        x: the row field on the horizontal axis: ``"step"``, ``"tokens"`` or ``"seconds"``.
 
     Returns:
         The axes.
     """
     import matplotlib.pyplot as plt
 
+    if x not in ("step", "tokens", "seconds"):
+        raise ValueError(f"x must be 'step', 'tokens' or 'seconds', not {x!r}")
     if ax is None:
         _, ax = plt.subplots(figsize=(7.2, 3.8))
-    unigram = []
+    unigram: dict[str, tuple[float, str]] = {}
     for arm in arms if arms is not None else table.arm_names:
         runs = [table.run(arm, seed) for seed in table.seeds]
-        steps = [row["step"] for row in runs[0]]
-        (line,) = ax.plot(steps, [statistics.fmean(r[i]["loss"] for r in runs) for i in range(len(steps))], lw=2)
+        xs = [statistics.fmean(r[i][x] for r in runs) for i in range(len(runs[0]))]
+        (line,) = ax.plot(xs, [statistics.fmean(r[i]["loss"] for r in runs) for i in range(len(xs))], lw=2)
         line.set_label(arm)
         for run in runs:
-            ax.plot([row["step"] for row in run], [row["loss"] for row in run], color=line.get_color(), lw=0.6)
-        unigram += [run[0]["unigram_loss"] for run in runs]
-    ax.axhline(statistics.fmean(unigram), color="black", ls="--", lw=1, label="unigram (no context)")
-    ax.set(xlabel="step", ylabel="validation masked-LM loss")
+            ax.plot([row[x] for row in run], [row["loss"] for row in run], color=line.get_color(), lw=0.6)
+        unigram[arm] = (statistics.fmean(run[0]["unigram_loss"] for run in runs), line.get_color())
+    values = [value for value, _ in unigram.values()]
+    if max(values) - min(values) <= 0.01:
+        ax.axhline(statistics.fmean(values), color="black", ls="--", lw=1, label="unigram (no context)")
+    else:
+        for arm, (value, color) in unigram.items():
+            ax.axhline(value, color=color, ls="--", lw=1, label=f"unigram, {arm}")
+    ax.set(xlabel={"step": "step", "tokens": "training tokens", "seconds": "training seconds"}[x])
+    ax.set(ylabel="validation masked-LM loss")
     ax.legend(fontsize=8)
     return ax

@@ -68,3 +68,21 @@ def test_the_plot_draws_each_seed_each_mean_and_the_unigram_line(table):
     assert len(ax.lines) == 2 * (1 + 3) + 1
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["base", "fast", "unigram (no context)"]
     assert ax.lines[-1].get_ydata()[0] == pytest.approx(UNIGRAM + 0.01)
+
+
+def test_arms_evaluated_on_other_batches_get_their_own_unigram_line_and_x_can_be_tokens(table):
+    rows = [
+        {**row, "unigram_loss": row["unigram_loss"] + 0.5, "tokens": 10 * row["step"]}
+        if row["arm"] == "fast"
+        else {**row, "tokens": 10 * row["step"]}
+        for row in table.rows
+    ]
+    other = SweepTable(rows=rows, arms=table.arms)
+    ax = plot_sweep(other, ["base", "fast"], x="tokens")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["base", "fast", "unigram, base", "unigram, fast"]
+    assert ax.lines[-1].get_ydata()[0] == pytest.approx(UNIGRAM + 0.01 + 0.5)
+    assert ax.lines[-1].get_color() == ax.lines[4].get_color()  # in the arm's colour
+    assert list(ax.lines[0].get_xdata()) == [1000, 2000, 3000] and ax.get_xlabel() == "training tokens"
+    with pytest.raises(ValueError, match="x must be"):
+        plot_sweep(other, x="flops")
