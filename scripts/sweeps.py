@@ -92,7 +92,8 @@ def _tiny():  # type: ignore[no-untyped-def]
 
 
 def recipe():  # type: ignore[no-untyped-def]
-    """The plateau sweep's three helpful knobs together, against BERT's choices, at the training chapter's budget."""
+    """The plateau sweep's three helpful knobs together, against BERT's choices, at the training chapter's budget;
+    and the three with rotary positions."""
     from mlm_book.experiments.sweep import Arm
     from mlm_book.training.curriculum import Curriculum, MaskRateSchedule
 
@@ -102,6 +103,7 @@ def recipe():  # type: ignore[no-untyped-def]
     return [
         Arm("BERT choices", model, train),
         Arm("bias + dropout 0 + mask 40%", r(model, dropout=0.0), combined),
+        Arm("the same + rotary", r(model, dropout=0.0, positions="rope"), combined),  # the plateau sweep's best arm
     ]
 
 
