@@ -3,34 +3,17 @@
 import dataclasses
 import math
 
-import datasets
 import pytest
-import torch
 
-from mlm_book.corpus import generate_paragraphs, make_probes
+from mlm_book.corpus import make_probes
 from mlm_book.experiments.sweep import Arm, SweepTable, run_rows, run_sweep
 from mlm_book.model.config import ModelConfig
-from mlm_book.tokenization.tokenizer import train_tokenizer
 from mlm_book.training.config import TrainConfig
 
 MODEL = ModelConfig(vocab_size=301, d_model=32, n_heads=2, n_layers=1, d_ff=37, max_len=32, dropout=0.0)
 TRAIN = TrainConfig(
     steps=6, batch_size=8, seq_len=32, eval_every=2, eval_sequences=8, log_every=1, probes_per_category=0
 )
-
-
-@pytest.fixture(scope="module")
-def setting():
-    torch.set_num_threads(1)
-    datasets.disable_progress_bars()
-    paragraphs = generate_paragraphs(120, seed=1)
-    corpus = datasets.DatasetDict(
-        {
-            "train": datasets.Dataset.from_dict({"text": paragraphs[:100]}),
-            "validation": datasets.Dataset.from_dict({"text": paragraphs[100:]}),
-        }
-    )
-    return corpus, train_tokenizer(paragraphs, 300)
 
 
 @pytest.fixture(scope="module")

@@ -4,14 +4,8 @@ import dataclasses
 import importlib.util
 from pathlib import Path
 
-import datasets
-import pytest
-import torch
-
-from mlm_book.corpus import generate_paragraphs
 from mlm_book.experiments.sweep import Arm, SweepTable, run_sweep
 from mlm_book.model.config import ModelConfig
-from mlm_book.tokenization.tokenizer import train_tokenizer
 from mlm_book.training.config import TrainConfig
 
 MODEL = ModelConfig(vocab_size=301, d_model=32, n_heads=2, n_layers=1, d_ff=37, max_len=32, dropout=0.0)
@@ -26,20 +20,6 @@ def _script():  # type: ignore[no-untyped-def]
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture(scope="module")
-def setting():
-    torch.set_num_threads(1)
-    datasets.disable_progress_bars()
-    paragraphs = generate_paragraphs(120, seed=1)
-    corpus = datasets.DatasetDict(
-        {
-            "train": datasets.Dataset.from_dict({"text": paragraphs[:100]}),
-            "validation": datasets.Dataset.from_dict({"text": paragraphs[100:]}),
-        }
-    )
-    return corpus, train_tokenizer(paragraphs, 300)
 
 
 def test_unchanged_arms_are_kept_and_only_new_or_changed_ones_train(setting, tmp_path):
