@@ -9,6 +9,8 @@ seeds by ``mlm_book.experiments.sweep.run_sweep``, one thread per run (``--worke
 so that a chapter can re-run any row with ``torch.set_num_threads(1)`` and get the same numbers.
 The table records the command, the package version and the machine. Finished runs are kept in
 ``book/data/sweeps/NAME.runs.jsonl`` as they end, so an interrupted sweep continues where it stopped.
+The arms of an existing table whose configs, package version and probe counts are unchanged are kept,
+so a new arm trains alone; ``--fresh`` trains every arm (after changing a sweep's vocabulary, say).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import dataclasses
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -163,29 +166,38 @@ SWEEPS: dict[str, tuple[Callable[[], list], tuple[int, ...], int, int]] = {
 }
 
 
-def _kept_runs(path: Path, arms: list, seeds: tuple[int, ...]) -> list[dict]:  # type: ignore[type-arg]
-    """The rows of the existing table for the arms whose configs are unchanged (and have every seed)."""
+def _kept_runs(path: Path, arms: list, seeds: tuple[int, ...], probes: tuple) -> tuple:  # type: ignore[type-arg]
+    """The existing table and its rows for the arms that need no new runs, or ``(None, [])``.
+
+    An arm's rows are kept when the table was written by this package version, holds every seed of
+    the arm, has the arm's configs unchanged, and scored as many probes of each category as ``probes``
+    has. The tokenizer is not recorded in a table: after changing a sweep's vocabulary, use ``--fresh``.
+    """
+    import mlm_book
     from mlm_book.experiments.sweep import SweepTable
 
     if not path.is_file():
-        return []
+        return None, []
     old = SweepTable.load(path)
+    if old.meta.get("mlm_book") != mlm_book.__version__:
+        return old, []
+    counts = {f"n:{category}": n for category, n in Counter(p.category for p in probes).items()}
     kept = []
     for arm in arms:
         if arm.name not in old.arms or old.configs(arm.name) != (arm.model, arm.train):
             continue
         rows = [row for row in old.rows if row["arm"] == arm.name]
-        if {row["seed"] for row in rows} == set(seeds):
+        same_probes = all({k: v for k, v in row.items() if k.startswith("n:")} == counts for row in rows)
+        if {row["seed"] for row in rows} == set(seeds) and same_probes:
             kept += rows
-    return kept
+    return old, kept
 
 
-def _merged(path: Path, kept: list, new, order: list):  # type: ignore[no-untyped-def,type-arg]
+def _merged(old, kept: list, new, order: list):  # type: ignore[no-untyped-def,type-arg]
     """One table of the kept rows and the new runs, interleaved as run_sweep orders them; the meta says which
     is which."""
     from mlm_book.experiments.sweep import SweepTable
 
-    old = SweepTable.load(path)
     arms = {**old.arms, **new.arms}
     rows = sorted(kept + new.rows, key=lambda row: (row["seed"], order.index(row["arm"]), row["step"]))
     meta = {**new.meta, "kept": {"arms": sorted({row["arm"] for row in kept}), "meta": old.meta}}
@@ -225,7 +237,7 @@ def main() -> int:
         arms = make_arms()
         probes = make_probes(n_probes, seed=0) if n_probes else ()
 
-        kept = [] if args.fresh else _kept_runs(OUT / f"{name}.json", arms, seeds)
+        old, kept = (None, []) if args.fresh else _kept_runs(OUT / f"{name}.json", arms, seeds, tuple(probes))
         if kept:
             done = {row["arm"] for row in kept}
             print(f"  kept from {name}.json (configs unchanged): {sorted(done)}", flush=True)
@@ -254,7 +266,7 @@ def main() -> int:
         )
         table.meta["minutes"] = round((time.perf_counter() - start) / 60, 1)
         if kept:
-            table = _merged(OUT / f"{name}.json", kept, table, [a.name for a in make_arms()])
+            table = _merged(old, kept, table, [a.name for a in make_arms()])
         print(f"wrote {table.save(OUT / f'{name}.json')} in {table.meta['minutes']} min", flush=True)
     return 0
 

@@ -4,6 +4,8 @@ import dataclasses
 import importlib.util
 from pathlib import Path
 
+import mlm_book
+from mlm_book.corpus import make_probes
 from mlm_book.experiments.sweep import Arm, SweepTable, run_sweep
 from mlm_book.model.config import ModelConfig
 from mlm_book.training.config import TrainConfig
@@ -34,13 +36,16 @@ def test_unchanged_arms_are_kept_and_only_new_or_changed_ones_train(setting, tmp
     changed = Arm("bias", MODEL, dataclasses.replace(TRAIN, decoder_bias="log_unigram", lr=2e-3))
     new = Arm("new", dataclasses.replace(MODEL, n_layers=2), TRAIN)
     arms = [zero, changed, new]
-    kept = script._kept_runs(path, arms, (0, 1))
+    table, kept = script._kept_runs(path, arms, (0, 1), ())
+    assert table.rows == old.rows
     assert {row["arm"] for row in kept} == {"zero"}  # "bias" changed its config: trained again
-    assert script._kept_runs(path, arms, (0, 1, 2)) == []  # a seed the table lacks: nothing is kept
-    assert script._kept_runs(tmp_path / "missing.json", arms, (0, 1)) == []
+    assert script._kept_runs(path, arms, (0, 1, 2), ())[1] == []  # a seed the table lacks: nothing is kept
+    assert script._kept_runs(tmp_path / "missing.json", arms, (0, 1), ()) == (None, [])
+    probes = make_probes(2, seed=0, categories=("agreement",), unseen_in=0)
+    assert script._kept_runs(path, arms, (0, 1), tuple(probes))[1] == []  # other probes: trained again
 
     trained = run_sweep([changed, new], [0, 1], dataset=corpus, tokenizer=tokenizer, command="second")
-    merged = script._merged(path, kept, trained, [a.name for a in arms])
+    merged = script._merged(table, kept, trained, [a.name for a in arms])
     assert merged.arm_names == ["zero", "bias", "new"] and merged.seeds == [0, 1]
     assert merged.run("zero", 1) == old.run("zero", 1)  # kept rows are the table's own
     assert merged.run("bias", 0) == trained.run("bias", 0) != old.run("bias", 0)
@@ -50,3 +55,13 @@ def test_unchanged_arms_are_kept_and_only_new_or_changed_ones_train(setting, tmp
     assert merged.meta["command"] == "second" and merged.meta["kept"]["arms"] == ["zero"]
     assert merged.meta["kept"]["meta"]["command"] == "first"
     assert SweepTable.load(merged.save(tmp_path / "m.json")).rows == merged.rows
+
+
+def test_a_table_of_another_package_version_keeps_nothing(setting, tmp_path, monkeypatch):
+    corpus, tokenizer = setting
+    script = _script()
+    zero = Arm("zero", MODEL, TRAIN)
+    path = run_sweep([zero], [0], dataset=corpus, tokenizer=tokenizer, command="first").save(tmp_path / "t.json")
+    assert script._kept_runs(path, [zero], (0,), ())[1] != []
+    monkeypatch.setattr(mlm_book, "__version__", "0.0.0-other")
+    assert script._kept_runs(path, [zero], (0,), ())[1] == []
