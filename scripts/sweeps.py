@@ -104,7 +104,7 @@ def recipe():  # type: ignore[no-untyped-def]
     model, train = _tiny()
     r = dataclasses.replace
     combined = r(train, decoder_bias="log_unigram", curriculum=Curriculum(mask_rate=MaskRateSchedule.fixed(0.4)))
-    narrow = r(model, d_model=128, d_ff=512, dropout=0.0)  # 0.28 of the 4 x 256 model's work per token (flops_per_token)
+    narrow = r(model, d_model=128, d_ff=512, dropout=0.0)  # 0.28 of width 256's work per token (flops_per_token)
     return [
         Arm("BERT choices", model, train),
         Arm("bias + dropout 0 + mask 40%", r(model, dropout=0.0), combined),

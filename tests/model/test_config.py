@@ -11,9 +11,9 @@ from mlm_book.model.config import ModelConfig
 
 def test_tiny_preset_has_the_documented_sizes():
     config = ModelConfig.tiny()
-    assert (config.vocab_size, config.d_model, config.n_heads, config.n_layers) == (3609, 256, 4, 4)
-    assert (config.d_ff, config.max_len, config.dropout, config.norm) == (1024, 128, 0.0, "post")
-    assert config.d_head == 64
+    assert (config.vocab_size, config.d_model, config.n_heads, config.n_layers) == (3609, 128, 4, 4)
+    assert (config.d_ff, config.max_len, config.dropout, config.norm) == (512, 128, 0.0, "post")
+    assert config.d_head == 32
     assert config.position_init == "sinusoidal" and ModelConfig().position_init == "normal"
 
 
@@ -27,7 +27,7 @@ def test_from_preset_applies_overrides_and_knows_every_name():
     assert ModelConfig.from_preset("tiny", vocab_size=5000) == dataclasses.replace(ModelConfig.tiny(), vocab_size=5000)
     assert ModelConfig.from_preset("bert-base") == ModelConfig.bert_base()
     assert ModelConfig.from_preset("modern") == ModelConfig.modern()
-    assert [ModelConfig.from_preset(name).d_model for name in ModelConfig.PRESETS] == [256, 768, 256]
+    assert [ModelConfig.from_preset(name).d_model for name in ModelConfig.PRESETS] == [128, 768, 128]
 
 
 def test_modern_preset_is_the_tiny_sizes_with_modernberts_block():
@@ -36,7 +36,7 @@ def test_modern_preset_is_the_tiny_sizes_with_modernberts_block():
     assert set(modern.differences(tiny)) == block
     assert (modern.norm, modern.embedding_norm, modern.positions) == ("pre", True, "rope")
     assert (modern.feed_forward, modern.bias, modern.layer_norm_eps, modern.n_segments) == ("geglu", False, 1e-5, 0)
-    # GeGLU's three d_model x d_ff matrices hold as many weights as GELU's two of width 1024
+    # GeGLU's three d_model x d_ff matrices hold as many weights as GELU's two of width 512
     assert abs(3 * modern.d_ff - 2 * tiny.d_ff) <= 1
 
 
