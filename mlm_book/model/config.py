@@ -142,8 +142,9 @@ class ModelConfig(FrozenConfig):
         width 128 rather than 256: the plateau chapter measured what gets a model off the unigram
         plateau, knob by knob, and the training chapter measured the helpful knobs together with
         five paired seeds (``scripts/sweeps.py recipe``): at width 128 the model trains twice as
-        many steps (``TrainConfig.tiny``) in less time than width 256, and ends with a lower loss
-        and more probes right. Its runs read their data about twice, so there is little to overfit.
+        many steps (``TrainConfig.tiny``) in less time than width 256 and ends with a lower loss,
+        no probe category told apart. Its runs read the built-in corpus about three times (3.1 M
+        tokens of 1.07 M); dropout 0 was measured at width 256, whose runs read it 1.4 times.
         """
         return cls(vocab_size=TINY_VOCAB_SIZE, d_model=128, d_ff=512, position_init="sinusoidal", dropout=0.0)
 
