@@ -217,7 +217,7 @@ def run_rows(
     counts: dict[str, int] = {}
     for probe in probes:
         counts[probe.category] = counts.get(probe.category, 0) + 1
-    clock = _training_clock(result.history)
+    clock = result.history.training_clock()
     rows = []
     for record in result.history.eval:
         tokens, seconds = clock.get(record.step, (math.nan, math.nan))
@@ -235,17 +235,6 @@ def run_rows(
             row[f"probe:{category}"], row[f"n:{category}"] = value, counts[category]
         rows.append(row)
     return rows
-
-
-def _training_clock(history: Any) -> dict[int, tuple[int, float]]:
-    """Tokens and training seconds at each training record's step (evaluation excluded)."""
-    clock, seconds, before = {}, 0.0, 0
-    for record in history.train:
-        new = record.tokens_seen - before
-        seconds += new / record.tokens_per_second if record.tokens_per_second > 0 else 0.0
-        before = record.tokens_seen
-        clock[record.step] = (record.tokens_seen, seconds)
-    return clock
 
 
 def run_sweep(

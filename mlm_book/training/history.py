@@ -122,6 +122,28 @@ class History:
             raise ValueError(f"unknown or empty history series {name!r}; try 'train_loss' or 'eval_accuracy'")
         return [r.step for r in records], [float(getattr(r, metric)) for r in records]
 
+    def training_clock(self) -> dict[int, tuple[int, float]]:
+        """Tokens seen and seconds spent in training steps at each training record's step.
+
+        Each logged stretch of steps is timed at its own throughput, so the time spent in
+        evaluations, checkpoints and data preparation between records is left out.
+
+        Returns:
+            ``{step: (tokens_seen, seconds)}``, cumulative, in step order.
+        """
+        clock, seconds, before = {}, 0.0, 0
+        for record in self.train:
+            new = record.tokens_seen - before
+            seconds += new / record.tokens_per_second if record.tokens_per_second > 0 else 0.0
+            before = record.tokens_seen
+            clock[record.step] = (record.tokens_seen, seconds)
+        return clock
+
+    def training_seconds(self) -> float:
+        """Seconds spent in training steps over the whole run (``training_clock``'s last entry; 0 if empty)."""
+        clock = self.training_clock()
+        return clock[max(clock)][1] if clock else 0.0
+
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
         return {"train": [asdict(r) for r in self.train], "eval": [asdict(r) for r in self.eval]}

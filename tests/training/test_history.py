@@ -31,6 +31,19 @@ def test_series() -> None:
         History().series("eval_loss")
 
 
+def test_training_clock_times_each_stretch_at_its_own_speed() -> None:
+    history = History(
+        train=[
+            TrainRecord(10, 5.0, 0.1, 1e-3, 1000, 500.0),  # 1,000 tokens at 500/s: 2 s
+            TrainRecord(20, 4.0, 0.2, 1e-3, 3000, 1000.0),  # 2,000 more at 1,000/s: 2 s
+            TrainRecord(30, 3.0, 0.3, 1e-3, 4000, 0.0),  # no throughput recorded: no time
+        ]
+    )
+    assert history.training_clock() == {10: (1000, 2.0), 20: (3000, 4.0), 30: (4000, 4.0)}
+    assert history.training_seconds() == 4.0
+    assert History().training_seconds() == 0.0
+
+
 def test_round_trip_and_truncation(tmp_path: Path) -> None:
     history = _history()
     history.save(tmp_path / "h.json")
