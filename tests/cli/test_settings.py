@@ -48,10 +48,10 @@ def test_each_spelling_sets_its_field() -> None:
 
 def test_lr_scheduler_type_is_converted_exactly() -> None:
     tiny = TrainConfig.tiny()
-    assert (tiny.warmup_ratio, tiny.decay) == (0.25, "linear")
+    assert (tiny.warmup_ratio, tiny.decay) == (0.06, "linear")
     for name, decay in (("linear", "linear"), ("cosine", "cosine")):
         config = _config("--lr_scheduler_type", name)
-        assert (config.decay, config.final_lr_ratio, config.warmup_ratio) == (decay, 0.0, 0.25)
+        assert (config.decay, config.final_lr_ratio, config.warmup_ratio) == (decay, 0.0, 0.06)
     with_warmup = _config("--lr_scheduler_type", "constant_with_warmup", "--warmup_ratio", "0.1")
     assert (with_warmup.decay, with_warmup.warmup_ratio) == ("constant", 0.1)
     constant = _config("--lr_scheduler_type", "constant")  # transformers' constant: no warmup at all

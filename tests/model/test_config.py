@@ -11,7 +11,7 @@ from mlm_book.model.config import ModelConfig
 
 def test_tiny_preset_has_the_documented_sizes():
     config = ModelConfig.tiny()
-    assert (config.vocab_size, config.d_model, config.n_heads, config.n_layers) == (3609, 128, 4, 4)
+    assert (config.vocab_size, config.d_model, config.n_heads, config.n_layers) == (3609, 128, 4, 2)
     assert (config.d_ff, config.max_len, config.dropout, config.norm) == (512, 128, 0.0, "post")
     assert config.d_head == 32
     assert config.position_init == "sinusoidal" and ModelConfig().position_init == "normal"

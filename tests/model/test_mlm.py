@@ -329,8 +329,8 @@ def test_the_modern_model_has_modernberts_parts():
 def test_modern_preset_has_about_the_parameters_of_tiny():
     tiny, modern = MLMModel(ModelConfig.tiny()), MLMModel(ModelConfig.modern())
     assert (
-        abs(count_parameters(modern) / count_parameters(tiny) - 1) < 0.02
-    )  # no position table and no biases: 1% fewer at this vocabulary
+        abs(count_parameters(modern) / count_parameters(tiny) - 1) < 0.03
+    )  # no position table and no biases: 2% fewer at these sizes
     assert count_parameters(modern) < count_parameters(tiny)  # no position table, no biases
 
 
