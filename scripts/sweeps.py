@@ -113,7 +113,7 @@ def recipe():  # type: ignore[no-untyped-def]
         Arm("the same + rotary", r(model, dropout=0.0, positions="rope"), combined),  # the plateau sweep's best arm
         # Twice the steps in less time on 2 cores (the plateau sweep's 2-layer arm: a smaller model, more steps):
         Arm("the same, width 128, 3,000 steps", narrow, r(combined, steps=3000, lr=2e-3, eval_every=200)),
-        # The same trade again on the depth: half the layers, twice the steps (about 1.2 times the time), and
+        # The same trade again on the depth: half the layers, twice the steps (1.19 times the work), and
         # then a short warmup (the plateau sweep's warmup 6% never left the plateau in 600 steps; in 6,000 it is 360):
         Arm("2 layers of 128, 6,000 steps", shallow, long),
         Arm("2 layers of 128, 6,000 steps, warmup 6%", shallow, r(long, warmup_ratio=0.06)),
