@@ -238,12 +238,14 @@ def _run(
     bar: tqdm,
     on_evaluate: EvalCallback | None = None,
     on_save: SaveCallback | None = None,
+    stop_after: int | None = None,
 ) -> None:
-    """Train until ``config.steps``, recording, evaluating and saving on schedule."""
+    """Train until ``config.steps`` (or ``stop_after``), recording, evaluating and saving on schedule."""
     config, window = loop.config, loop.window
-    while loop.step < config.steps:
+    end = config.steps if stop_after is None else min(stop_after, config.steps)
+    while loop.step < end:
         batches = loop.epoch_batches()
-        while loop.batch_in_epoch < len(batches) and loop.step < config.steps:
+        while loop.batch_in_epoch < len(batches) and loop.step < end:
             lr = loop.tools.optimizer.param_groups[0]["lr"]
             start = time.perf_counter()
             stats, n_tokens = loop.take_step(batches[loop.batch_in_epoch])
@@ -262,7 +264,7 @@ def _run(
                 if on_evaluate is not None and loop.context.is_main:
                     on_evaluate(record)
             save_now = loop.step % config.save_every == 0 if config.save_every else loop.step % config.eval_every == 0
-            if out_dir is not None and (save_now or last):
+            if out_dir is not None and (save_now or last or loop.step == end):
                 loop.save(out_dir, tokenizer)
                 if on_save is not None and loop.context.is_main:
                     on_save(out_dir, loop.step)
@@ -316,6 +318,7 @@ def train(
     progress: bool = False,
     on_evaluate: EvalCallback | None = None,
     on_save: SaveCallback | None = None,
+    stop_after: int | None = None,
 ) -> TrainResult:
     """Train a masked language model from scratch, or resume a run.
 
@@ -335,6 +338,9 @@ def train(
             appended to the history (to print it, or to write it to TensorBoard).
         on_save: called on the main process with the run directory and the step after each
             checkpoint is committed (the command line keeps a transformers copy in ``hf/`` with it).
+        stop_after: return after this step of the schedule instead of at ``config.steps``: the
+            first part of a longer run, exactly (its schedule is still that of ``config.steps``;
+            with ``out_dir`` the run is saved there, and ``resume=True`` continues it).
 
     Returns:
         The model, its history and how far it trained.
@@ -345,6 +351,8 @@ def train(
     """
     out_path = Path(out_dir) if out_dir is not None else None
     _check_inputs(config, model_config, tokenizer)
+    if stop_after is not None and (isinstance(stop_after, bool) or not isinstance(stop_after, int) or stop_after < 1):
+        raise ValueError(f"stop_after must be a positive step number, got {stop_after!r}; or None to train to the end")
     numerics = resolve_numerics(config.precision, device)
     context = setup_distributed(numerics.device)
     numerics = Numerics(context.device, numerics.autocast_dtype)
@@ -366,7 +374,7 @@ def train(
         dynamic_ncols=True,
     )
     try:
-        _run(loop, tokenizer, probes, out_path, bar, on_evaluate, on_save)
+        _run(loop, tokenizer, probes, out_path, bar, on_evaluate, on_save, stop_after)
     except TrainingDiverged as error:
         raise TrainingDiverged(_diverged_message(str(error), loop, out_path)) from None
     finally:

@@ -102,6 +102,22 @@ def test_interrupted_run_resumes_to_identical_weights(
     assert _same_weights(load_model(tmp_path / "cut").model, whole.model)
 
 
+def test_a_run_stopped_after_a_step_is_the_first_part_of_the_whole(
+    tmp_path: Path, corpus: datasets.DatasetDict, tokenizer: Tokenizer
+) -> None:
+    config = dataclasses.replace(CONFIG, log_every=3)  # step 5: inside a history record, between evaluations
+    whole = train(config, MODEL, dataset=corpus, tokenizer=tokenizer)
+    part = train(config, MODEL, dataset=corpus, tokenizer=tokenizer, out_dir=tmp_path / "part", stop_after=5)
+    assert part.step == 5 and json.loads((tmp_path / "part" / "train_state.json").read_text())["step"] == 5
+    assert part.history.eval == [r for r in whole.history.eval if r.step <= 5]
+    rest = train(config, MODEL, dataset=corpus, out_dir=tmp_path / "part", resume=True)
+    assert rest.step == 9 and _same_weights(rest.model, whole.model)
+    assert _without_rates(rest.history) == _without_rates(whole.history)
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="stop_after must be a positive step number"):
+            train(config, MODEL, dataset=corpus, tokenizer=tokenizer, stop_after=bad)  # type: ignore[arg-type]
+
+
 def test_resume_checks_the_saved_position_against_the_data(
     tmp_path: Path, corpus: datasets.DatasetDict, tokenizer: Tokenizer
 ) -> None:
