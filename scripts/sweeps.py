@@ -120,6 +120,16 @@ def recipe():  # type: ignore[no-untyped-def]
     ]
 
 
+def budget():  # type: ignore[no-untyped-def]
+    """The training chapter's preset (the recipe's last arm) trained four times as long: does a longer run move
+    the probe categories that stay at the baseline in 6,000 steps (reference, facts)?"""
+    from mlm_book.experiments.sweep import Arm
+
+    preset = recipe()[-1]
+    longer = dataclasses.replace(preset.train, steps=24000, eval_every=1000)  # the same 6% warmup, 1,440 steps
+    return [Arm("the preset, 24,000 steps", preset.model, longer)]
+
+
 def _small():  # type: ignore[no-untyped-def]
     """The curriculum chapter's setting: 2 layers of width 64 on 1,024 pieces, 3,000 steps of 4 x 128
     tokens, with the training chapter's recipe (log-unigram decoder bias, no dropout, 40% masking in
@@ -172,6 +182,7 @@ SWEEPS: dict[str, tuple[Callable[[], list], tuple[int, ...], int, int]] = {
     # name: (arms, seeds, probes per category, tokenizer vocabulary)
     "plateau": (plateau, (0, 1, 2), 0, 8192),
     "recipe": (recipe, (0, 1, 2, 3, 4), 500, 8192),
+    "budget": (budget, (0, 1, 2), 500, 8192),
     "curriculum": (curriculum, (0, 1, 2, 3, 4), 0, 1024),
 }
 
