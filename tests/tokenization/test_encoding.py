@@ -1,13 +1,14 @@
 """Batch encoding: truncation, padding, masks and word ids, checked against transformers."""
 
 import dataclasses
-import time
+from collections import Counter
 
 import pytest
 import torch
 from datasets import Dataset
-from tokenizers import Tokenizer
+from tokenizers import Encoding, Tokenizer
 
+import mlm_book.tokenization.encoding as encoding_module
 from mlm_book.corpus.synthetic.generate import generate_paragraphs
 from mlm_book.interop.tokenizer import to_transformers_tokenizer as to_transformers
 from mlm_book.tokenization.encoding import EncodedBatch, encode_batch, encode_examples
@@ -132,30 +133,55 @@ def test_errors(tokenizer: Tokenizer) -> None:
     assert equal.attention_mask.eq(1).all()
 
 
-def _seconds(texts: list[str], tokenizer: Tokenizer, budget: float) -> float:
-    """How long ``encode_examples`` takes; fails at once if longer than ``budget`` seconds."""
-    start = time.perf_counter()
-    encode_examples(texts, tokenizer)
-    seconds = time.perf_counter() - start
-    assert seconds < budget, f"one call took {seconds:.1f} s (budget {budget} s): the cost is not linear"
-    return seconds
+class _CountedEncoding:
+    """An ``Encoding`` that counts how often each of its per-token lists is read."""
+
+    LISTS = ("ids", "special_tokens_mask", "word_ids", "offsets", "tokens", "type_ids", "attention_mask")
+
+    def __init__(self, encoding: Encoding, reads: Counter) -> None:
+        self._encoding, self._reads = encoding, reads
+
+    def __getattr__(self, name: str) -> object:
+        if name in self.LISTS:
+            self._reads[name] += 1
+        return getattr(self._encoding, name)
+
+    def __len__(self) -> int:
+        return len(self._encoding)
 
 
-def test_encoding_cost_is_linear_in_the_length_of_a_document(tokenizer: Tokenizer) -> None:
-    """A book on one line: each per-token list is read once, so 4x the text costs about 4x the time.
+class _CountingBackend:
+    """The tokenizer's backend, handing out encodings that count their reads."""
 
-    Reading ``Encoding.ids`` inside a per-token loop rebuilt the whole list at every token, which
-    made 8k words take over a second and a 50 MB line never finish. The time at 4x the length
-    must stay under 10x (linear gives about 4, quadratic 16; 8 is their geometric middle, and a
-    loaded 2-core machine measured 7.0 once); the fastest of several calls, interleaved, keeps most
-    of a busy machine's noise out of the ratio.
+    truncation = padding = None
+
+    def __init__(self, tokenizer: Tokenizer, reads: Counter) -> None:
+        self._tokenizer, self._reads = tokenizer, reads
+
+    def encode_batch(self, texts: list[str]) -> list[_CountedEncoding]:
+        return [_CountedEncoding(e, self._reads) for e in self._tokenizer.encode_batch(texts)]
+
+
+@pytest.mark.parametrize("max_length", [None, 64])
+def test_encoding_reads_each_per_token_list_once_however_long_the_text(
+    tokenizer: Tokenizer, max_length: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A book on one line: its cost is linear only if each per-token list is read a fixed number of times.
+
+    Every read of ``Encoding.ids`` (or ``word_ids``...) builds a new Python list of the whole text.
+    Reading one inside a per-token loop made 8k words take over a second and a 50 MB line never
+    finish. Counting the reads checks that directly, without timing anything: each list is read
+    exactly once, for a short text and for a 40 times longer one (a timed ratio, which this
+    replaces, failed on a loaded machine).
     """
     text = " ".join(generate_paragraphs(400, seed=9))
-    short, long = text[:60_000], (text * 4)[:240_000]
-    best = {short: float("inf"), long: float("inf")}
-    for _ in range(5):
-        for piece in best:
-            best[piece] = min(best[piece], _seconds([piece], tokenizer, budget=5.0))
-    assert encode_examples([long], tokenizer)["input_ids"][0] == tokenizer.encode(long).ids  # nothing lost
-    ratio = best[long] / best[short]
-    assert ratio < 10, f"4x the text took {ratio:.1f}x the time"
+    for piece in (text[:6_000], (text * 4)[:240_000]):  # the short one first: a quadratic read fails fast
+        assert len(tokenizer.encode(piece).ids) > 1_000  # long enough for a per-token read to show
+        reads: Counter = Counter()
+        monkeypatch.setattr(encoding_module, "_backend", lambda _, reads=reads: _CountingBackend(tokenizer, reads))
+        out = encode_examples([piece], tokenizer, max_length=max_length)
+        monkeypatch.undo()
+        assert max(reads.values()) == 1, f"{len(piece):,} characters: per-token lists read {dict(reads)} times"
+        assert set(reads) == {"ids", "special_tokens_mask", "word_ids"}
+        assert out == encode_examples([piece], tokenizer, max_length=max_length)  # the counting changed nothing
+    assert encode_examples([piece], tokenizer)["input_ids"][0] == tokenizer.encode(piece).ids  # nothing lost
