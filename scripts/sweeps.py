@@ -9,8 +9,8 @@ seeds by ``mlm_book.experiments.sweep.run_sweep``, one thread per run (``--worke
 so that a chapter can re-run any row with ``torch.set_num_threads(1)`` and get the same numbers.
 The table records the command, the package version and the machine. Finished runs are kept in
 ``book/data/sweeps/NAME.runs.jsonl`` as they end, so an interrupted sweep continues where it stopped.
-The arms of an existing table whose configs, package version and probe counts are unchanged are kept,
-so a new arm trains alone; ``--fresh`` trains every arm (after changing a sweep's vocabulary, say).
+The arms of an existing table whose configs, package version, probes and tokenizer are unchanged
+(the table records digests of both) are kept, so a new arm trains alone; ``--fresh`` trains every arm.
 """
 
 from __future__ import annotations
@@ -187,21 +187,31 @@ SWEEPS: dict[str, tuple[Callable[[], list], tuple[int, ...], int, int]] = {
 }
 
 
-def _kept_runs(path: Path, arms: list, seeds: tuple[int, ...], probes: tuple) -> tuple:  # type: ignore[type-arg]
+def _kept_runs(path: Path, arms: list, seeds: tuple[int, ...], probes: tuple, tokenizer) -> tuple:  # type: ignore[type-arg,no-untyped-def]
     """The existing table and its rows for the arms that need no new runs, or ``(None, [])``.
 
-    An arm's rows are kept when the table was written by this package version, holds every seed of
-    the arm, has the arm's configs unchanged, and scored as many probes of each category as ``probes``
-    has. The tokenizer is not recorded in a table: after changing a sweep's vocabulary, use ``--fresh``.
+    An arm's rows are kept when the table was written by this package version, with these probes
+    and this tokenizer (the digests its meta records), holds every seed of the arm, has the arm's
+    configs unchanged, and scored as many probes of each category as ``probes`` has. A table made
+    before the digests were recorded is judged by the probe counts alone, with a warning.
     """
     import mlm_book
-    from mlm_book.experiments.sweep import SweepTable
+    from mlm_book.experiments.sweep import SweepTable, probe_digest, tokenizer_digest
 
     if not path.is_file():
         return None, []
     old = SweepTable.load(path)
     if old.meta.get("mlm_book") != mlm_book.__version__:
         return old, []
+    for key, digest, other in (
+        ("probes", probe_digest(probes), "other probes"),
+        ("tokenizer", tokenizer_digest(tokenizer), "another tokenizer"),
+    ):
+        if key not in old.meta:
+            print(f"  {path.name} records no {key} digest: kept by configs alone; use --fresh if its {key} changed")
+        elif old.meta[key] != digest:
+            print(f"  {path.name} was made with {other}: every arm trains again", flush=True)
+            return old, []
     counts = {f"n:{category}": n for category, n in Counter(p.category for p in probes).items()}
     kept = []
     for arm in arms:
@@ -258,7 +268,9 @@ def main() -> int:
         arms = make_arms()
         probes = make_probes(n_probes, seed=0) if n_probes else ()
 
-        old, kept = (None, []) if args.fresh else _kept_runs(OUT / f"{name}.json", arms, seeds, tuple(probes))
+        old, kept = (
+            (None, []) if args.fresh else _kept_runs(OUT / f"{name}.json", arms, seeds, tuple(probes), tokenizer)
+        )
         if kept:
             done = {row["arm"] for row in kept}
             print(f"  kept from {name}.json (configs unchanged): {sorted(done)}", flush=True)

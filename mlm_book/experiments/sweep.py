@@ -77,7 +77,8 @@ class SweepTable:
             category ``probe:<category>`` (accuracy) with ``n:<category>`` (probes scored).
         arms: each arm's configs as dicts, ``{name: {"model": ..., "train": ...}}``.
         baseline_probes: the unigram baseline's probe accuracy per category (if probes were scored).
-        meta: what produced the table: command, package and torch versions, machine, threads, date.
+        meta: what produced the table: command, package and torch versions, machine, threads, date,
+            and the digests of its probes and tokenizer (``probe_digest``, ``tokenizer_digest``).
     """
 
     rows: list[dict[str, Any]] = field(default_factory=list)
@@ -174,6 +175,21 @@ class SweepTable:
         if not isinstance(body, dict) or body.get("format") != FORMAT or body.get("version") != VERSION:
             raise ValueError(f"{path} is not a sweep table of version {VERSION} written by mlm_book")
         return cls(body["rows"], body["arms"], body.get("baseline_probes", {}), body.get("meta", {}))
+
+
+def probe_digest(probes: Sequence[ProbeLike]) -> str:
+    """A SHA-256 of everything that decides how probes score: each one's text, category, answers and distractors.
+
+    Two probe sets with the same texts but other answers (say, a word no longer accepted) get
+    different digests, so rows scored on one are never taken for rows scored on the other.
+    """
+    body = [[p.text, p.category, sorted(p.answers), sorted(p.distractors)] for p in probes]
+    return hashlib.sha256(json.dumps(body).encode()).hexdigest()
+
+
+def tokenizer_digest(tokenizer: Tokenizer) -> str:
+    """A SHA-256 of the tokenizer's JSON (vocabulary, merges or pieces, normaliser and templates)."""
+    return hashlib.sha256(tokenizer.to_str().encode()).hexdigest()
 
 
 def machine_description(threads: int) -> dict[str, Any]:
@@ -282,7 +298,13 @@ def run_sweep(
     threads = torch.get_num_threads() if workers == 1 else 1
     table = SweepTable(
         arms={arm.name: {"model": arm.model.to_dict(), "train": arm.train.to_dict()} for arm in arms},
-        meta={"command": command, "workers": workers, **machine_description(threads)},
+        meta={
+            "command": command,
+            "workers": workers,
+            **machine_description(threads),
+            "probes": probe_digest(probes),
+            "tokenizer": tokenizer_digest(tokenizer),
+        },
     )
     if probes:
         baseline_model = arms[0].model
@@ -349,8 +371,8 @@ class _RunCache:
     def __init__(self, path: Path, tokenizer: Tokenizer, probes: Sequence[ProbeLike]) -> None:
         self.path = path
         self.context = {
-            "vocab": hashlib.sha256(tokenizer.to_str().encode()).hexdigest(),
-            "probes": hashlib.sha256("\n".join(p.text for p in probes).encode()).hexdigest(),
+            "vocab": tokenizer_digest(tokenizer),
+            "probes": probe_digest(probes),
             "version": mlm_book.__version__,
         }
         self.runs: dict[str, list[dict[str, Any]]] = {}

@@ -6,7 +6,7 @@ import math
 import pytest
 
 from mlm_book.corpus import make_probes
-from mlm_book.experiments.sweep import Arm, SweepTable, run_rows, run_sweep
+from mlm_book.experiments.sweep import Arm, SweepTable, probe_digest, run_rows, run_sweep, tokenizer_digest
 from mlm_book.model.config import ModelConfig
 from mlm_book.training.config import TrainConfig
 
@@ -36,6 +36,19 @@ def test_the_table_has_a_row_per_run_and_evaluation_in_interleaved_order(table):
     assert {"loss", "unigram_loss", "tokens", "seconds", "probe:agreement", "n:agreement"} <= set(row)
     assert row["n:agreement"] == 3 and set(table.baseline_probes) == {"agreement", "facts"}
     assert table.meta["command"] == "pytest" and table.meta["threads"] == 1
+
+
+def test_the_table_records_digests_of_its_probes_and_tokenizer(table, setting):
+    _, tokenizer = setting
+    probes = make_probes(3, seed=0, categories=("agreement", "facts"), unseen_in=0)
+    assert table.meta["probes"] == probe_digest(probes) and table.meta["tokenizer"] == tokenizer_digest(tokenizer)
+    assert probe_digest(list(probes)) == probe_digest(tuple(probes))  # only the probes count, not the container
+    one = probes[0]
+    other_answers = dataclasses.replace(one, answers=frozenset(sorted(one.answers)[:-1]) | {"zzz"})
+    other_distractors = dataclasses.replace(one, distractors=one.distractors | {"zzz"})
+    for changed in (other_answers, other_distractors, dataclasses.replace(one, category="facts")):
+        assert probe_digest([changed, *probes[1:]]) != probe_digest(probes), changed  # same text, other scoring
+    assert probe_digest(probes[::-1]) != probe_digest(probes) != probe_digest(())
 
 
 def test_summaries_average_the_last_evaluations_and_pair_the_seeds(table):
@@ -113,6 +126,12 @@ def test_a_cache_keeps_finished_runs_so_an_interrupted_sweep_continues(setting, 
     changed = [arms[0], Arm("b", MODEL, dataclasses.replace(TRAIN, lr=2e-3))]
     run_sweep(changed, [0, 1, 2], dataset=corpus, tokenizer=tokenizer, cache=cache)
     assert trained == [("b", 0), ("b", 1), ("b", 2)]  # a changed config is a new run
+    probes = make_probes(2, seed=0, categories=("agreement",), unseen_in=0)
+    run_sweep(arms[:1], [0], dataset=corpus, tokenizer=tokenizer, probes=probes, cache=cache)
+    assert trained[-1] == ("a", 0)  # other probes (none before): a new run
+    rescored = [dataclasses.replace(probes[0], answers=probes[0].answers | {"zzz"}), *probes[1:]]
+    run_sweep(arms[:1], [0], dataset=corpus, tokenizer=tokenizer, probes=rescored, cache=cache)
+    assert trained[-2:] == [("a", 0), ("a", 0)]  # the same texts with other answers: a new run again
 
 
 def test_the_progress_bar_counts_runs_and_is_off_by_default(setting, capsys):
