@@ -130,6 +130,19 @@ def budget():  # type: ignore[no-untyped-def]
     return [Arm("the preset, 24,000 steps", preset.model, longer)]
 
 
+def lr():  # type: ignore[no-untyped-def]
+    """The training chapter's preset at half and at twice its learning rate of 2e-3 (a log grid of factor 2;
+    the preset itself is the recipe table's last arm, whose seeds 0-2 pair with these)."""
+    from mlm_book.experiments.sweep import Arm
+
+    preset = recipe()[-1]
+    r = dataclasses.replace
+    return [
+        Arm("the preset, lr 1e-3", preset.model, r(preset.train, lr=1e-3)),
+        Arm("the preset, lr 4e-3", preset.model, r(preset.train, lr=4e-3)),
+    ]
+
+
 def _small():  # type: ignore[no-untyped-def]
     """The curriculum chapter's setting: 2 layers of width 64 on 1,024 pieces, 3,000 steps of 4 x 128
     tokens, with the training chapter's recipe (log-unigram decoder bias, no dropout, 40% masking in
@@ -183,6 +196,7 @@ SWEEPS: dict[str, tuple[Callable[[], list], tuple[int, ...], int, int]] = {
     "plateau": (plateau, (0, 1, 2), 0, 8192),
     "recipe": (recipe, (0, 1, 2, 3, 4), 500, 8192),
     "budget": (budget, (0, 1, 2), 500, 8192),
+    "lr": (lr, (0, 1, 2), 500, 8192),
     "curriculum": (curriculum, (0, 1, 2, 3, 4), 0, 1024),
 }
 
