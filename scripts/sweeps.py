@@ -210,7 +210,8 @@ def _kept_runs(path: Path, arms: list, seeds: tuple[int, ...], probes: tuple, to
     before the digests were recorded is judged by the probe counts alone, with a warning.
     """
     import mlm_book
-    from mlm_book.experiments.sweep import SweepTable, probe_digest, tokenizer_digest
+    from mlm_book.experiments.provenance import probe_digest, tokenizer_digest
+    from mlm_book.experiments.sweep import SweepTable
 
     if not path.is_file():
         return None, []

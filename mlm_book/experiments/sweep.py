@@ -15,13 +15,11 @@ paired difference with its 95% ``t`` interval). Tables are saved as JSON with wh
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import hashlib
 import json
 import math
 import multiprocessing
 import os
-import platform
 import statistics
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -37,6 +35,7 @@ import mlm_book
 from mlm_book.evaluation.baselines import context_free_model, unigram_log_probs
 from mlm_book.evaluation.metrics import evaluate_masked
 from mlm_book.evaluation.probes import ProbeLike, probe_accuracy, score_probes
+from mlm_book.experiments.provenance import machine_description, probe_digest, tokenizer_digest
 from mlm_book.model.config import ModelConfig
 from mlm_book.training.config import TrainConfig
 from mlm_book.training.data import prepare_data
@@ -78,7 +77,7 @@ class SweepTable:
         arms: each arm's configs as dicts, ``{name: {"model": ..., "train": ...}}``.
         baseline_probes: the unigram baseline's probe accuracy per category (if probes were scored).
         meta: what produced the table: command, package and torch versions, machine, threads, date,
-            and the digests of its probes and tokenizer (``probe_digest``, ``tokenizer_digest``).
+            and the digests of its probes and tokenizer (``experiments.provenance``).
     """
 
     rows: list[dict[str, Any]] = field(default_factory=list)
@@ -175,34 +174,6 @@ class SweepTable:
         if not isinstance(body, dict) or body.get("format") != FORMAT or body.get("version") != VERSION:
             raise ValueError(f"{path} is not a sweep table of version {VERSION} written by mlm_book")
         return cls(body["rows"], body["arms"], body.get("baseline_probes", {}), body.get("meta", {}))
-
-
-def probe_digest(probes: Sequence[ProbeLike]) -> str:
-    """A SHA-256 of everything that decides how probes score: each one's text, category, answers and distractors.
-
-    Two probe sets with the same texts but other answers (say, a word no longer accepted) get
-    different digests, so rows scored on one are never taken for rows scored on the other.
-    """
-    body = [[p.text, p.category, sorted(p.answers), sorted(p.distractors)] for p in probes]
-    return hashlib.sha256(json.dumps(body).encode()).hexdigest()
-
-
-def tokenizer_digest(tokenizer: Tokenizer) -> str:
-    """A SHA-256 of the tokenizer's JSON (vocabulary, merges or pieces, normaliser and templates)."""
-    return hashlib.sha256(tokenizer.to_str().encode()).hexdigest()
-
-
-def machine_description(threads: int) -> dict[str, Any]:
-    """What a sweep's numbers depend on: package, torch, Python, processor, cores and threads."""
-    return {
-        "mlm_book": mlm_book.__version__,
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "machine": f"{platform.machine()} {platform.processor() or platform.system()}",
-        "cpus": os.cpu_count(),
-        "threads": threads,
-        "date": datetime.date.today().isoformat(),
-    }
 
 
 def run_rows(

@@ -6,7 +6,8 @@ import math
 import pytest
 
 from mlm_book.corpus import make_probes
-from mlm_book.experiments.sweep import Arm, SweepTable, probe_digest, run_rows, run_sweep, tokenizer_digest
+from mlm_book.experiments.provenance import probe_digest, tokenizer_digest
+from mlm_book.experiments.sweep import Arm, SweepTable, run_rows, run_sweep
 from mlm_book.model.config import ModelConfig
 from mlm_book.training.config import TrainConfig
 
